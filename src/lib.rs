@@ -1,0 +1,12 @@
+//! mailcfg sets up mail accounts that sign in with OAuth2 (SASL XOAUTH2 / OAUTHBEARER), proves that
+//! they work, and exports their settings. One engine serves the window and the command line.
+//!
+//! A map of the crate, to read first:
+//! - [`profile`]: the settings as types (connected accounts, SMTP transports, IMAP/POP3 mailboxes),
+//!   provider presets, validation with file/line/key findings, atomic load and save. No network.
+//! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `test`, `export`) and exit codes.
+//! - [`ui`]: the egui/eframe window. It draws state and never opens a socket.
+
+pub mod cli;
+pub mod profile;
+pub mod ui;

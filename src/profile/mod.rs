@@ -1,0 +1,225 @@
+//! The settings as types: connected accounts (where OAuth2 tokens come from), SMTP transports and
+//! mailboxes (IMAP or POP3). The key names and values are a contract with users and outside checks
+//! (see README, "Profile file"); this module knows nothing of the network.
+
+mod file;
+mod locate;
+pub mod presets;
+mod validate;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+pub use file::{Format, LoadError, SaveError, load, load_str, save, to_string, write_atomic};
+pub use locate::{Position, Seg};
+pub use validate::{Finding, Severity, validate};
+
+/// The newest file `version` this build reads and writes.
+pub const CURRENT_VERSION: u32 = 1;
+
+/// One profile: everything a user set up, as stored in the profile file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub version: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<Account>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transports: Vec<Transport>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mailboxes: Vec<Mailbox>,
+    #[serde(default, skip_serializing_if = "TlsSettings::is_default")]
+    pub tls: TlsSettings,
+    #[serde(default, skip_serializing_if = "ProbeSettings::is_default")]
+    pub probe: ProbeSettings,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Self {
+            version: CURRENT_VERSION,
+            accounts: Vec::new(),
+            transports: Vec::new(),
+            mailboxes: Vec::new(),
+            tls: TlsSettings::default(),
+            probe: ProbeSettings::default(),
+        }
+    }
+}
+
+impl Profile {
+    /// The account a transport or mailbox names, if any.
+    pub fn account(&self, name: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.name == name)
+    }
+}
+
+/// A connected account: an OAuth2 application registration that hands out tokens.
+/// The client secret and refresh tokens are never part of it: they live in the OS keyring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    pub name: String,
+    pub provider: Provider,
+    pub flow: Flow,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    pub client_id: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Microsoft: the service principal's object ID (Enterprise applications), for the
+    /// PowerShell export and the set-up checklist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_object_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+    /// Microsoft: another cloud's login host, or a local identity provider in tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorize_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
+/// An SMTP server that sends mail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transport {
+    pub name: String,
+    pub host: String,
+    #[serde(deserialize_with = "port")]
+    pub port: u16,
+    pub encryption: Encryption,
+    #[serde(default = "yes")]
+    pub auth: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// XOAUTH2 through this connected account; without it, a password from the keyring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+/// An IMAP or POP3 mailbox that receives mail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mailbox {
+    pub name: String,
+    pub protocol: Protocol,
+    pub host: String,
+    #[serde(deserialize_with = "port")]
+    pub port: u16,
+    pub encryption: Encryption,
+    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// An extra CA certificate (PEM) to trust besides the system roots: mail servers and the
+    /// identity provider alike. A relative path is relative to the profile file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl TlsSettings {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSettings {
+    /// The time limit of each step of a connection test.
+    #[serde(default = "ProbeSettings::default_timeout")]
+    pub timeout_secs: u64,
+    /// How many mailboxes are tested at once.
+    #[serde(default = "ProbeSettings::default_concurrency")]
+    pub concurrency: u32,
+}
+
+impl ProbeSettings {
+    pub const DEFAULT_TIMEOUT_SECS: u64 = 15;
+    pub const DEFAULT_CONCURRENCY: u32 = 8;
+    fn default_timeout() -> u64 {
+        Self::DEFAULT_TIMEOUT_SECS
+    }
+    fn default_concurrency() -> u32 {
+        Self::DEFAULT_CONCURRENCY
+    }
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl Default for ProbeSettings {
+    fn default() -> Self {
+        Self {
+            timeout_secs: Self::DEFAULT_TIMEOUT_SECS,
+            concurrency: Self::DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
+/// Defines a closed set of lower-case names read from and written to the file.
+macro_rules! names {
+    ($(#[$m:meta])* $ty:ident { $($variant:ident = $name:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $ty {
+            $(#[serde(rename = $name)] $variant),+
+        }
+        impl $ty {
+            pub const ALL: &[Self] = &[$(Self::$variant),+];
+            /// The name used in the profile file.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $name),+ }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+names!(
+    /// Who issues the tokens.
+    Provider { Microsoft = "microsoft", Google = "google", Generic = "generic" }
+);
+names!(
+    /// How the account gets its tokens.
+    Flow { Delegated = "delegated", AppOnly = "app-only", DeviceCode = "device-code" }
+);
+names!(
+    /// How the connection is protected.
+    Encryption { Tls = "tls", StartTls = "starttls", None = "none" }
+);
+names!(
+    /// The mailbox protocol.
+    Protocol { Imap = "imap", Pop3 = "pop3" }
+);
+
+fn yes() -> bool {
+    true
+}
+
+/// Reads a port as any integer so that 0 or 70000 gets a message about ports, not about `u16`.
+fn port<'de, D: Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+    let n = i64::deserialize(d)?;
+    u16::try_from(n).ok().filter(|p| *p != 0).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "port {n} is out of range: a port is a whole number from 1 to 65535"
+        ))
+    })
+}

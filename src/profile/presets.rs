@@ -1,0 +1,187 @@
+//! Provider presets from the set-up guides: the servers, ports, encryption and scopes that a
+//! Microsoft 365, Gmail or Outlook.com account uses, so a user fills in only what is theirs.
+
+use super::{Account, Encryption, Flow, Mailbox, Profile, Protocol, Provider, Transport};
+
+pub const MS_APP_ONLY_SCOPE: &str = "https://outlook.office365.com/.default";
+pub const MS_DELEGATED_SCOPES: &[&str] = &[
+    "https://outlook.office.com/IMAP.AccessAsUser.All",
+    "https://outlook.office.com/POP.AccessAsUser.All",
+    "https://outlook.office.com/SMTP.Send",
+    "offline_access",
+];
+pub const GOOGLE_SCOPE: &str = "https://mail.google.com/";
+
+/// The scopes a new account of this kind asks for.
+pub fn scopes(provider: Provider, flow: Flow) -> Vec<&'static str> {
+    match (provider, flow) {
+        (Provider::Microsoft, Flow::AppOnly) => vec![MS_APP_ONLY_SCOPE],
+        (Provider::Microsoft, _) => MS_DELEGATED_SCOPES.to_vec(),
+        (Provider::Google, _) => vec![GOOGLE_SCOPE],
+        (Provider::Generic, _) => Vec::new(),
+    }
+}
+
+/// A server preset: one mail service of one provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Server {
+    pub label: &'static str,
+    pub host: &'static str,
+    pub port: u16,
+    pub encryption: Encryption,
+}
+
+pub const MICROSOFT365_SMTP: Server = server(
+    "Microsoft 365 SMTP",
+    "smtp.office365.com",
+    587,
+    Encryption::StartTls,
+);
+pub const MICROSOFT365_IMAP: Server = server(
+    "Microsoft 365 IMAP",
+    "outlook.office365.com",
+    993,
+    Encryption::Tls,
+);
+pub const MICROSOFT365_POP3: Server = server(
+    "Microsoft 365 POP3",
+    "outlook.office365.com",
+    995,
+    Encryption::Tls,
+);
+pub const GMAIL_SMTP: Server = server("Gmail SMTP", "smtp.gmail.com", 587, Encryption::StartTls);
+pub const GMAIL_IMAP: Server = server("Gmail IMAP", "imap.gmail.com", 993, Encryption::Tls);
+pub const GMAIL_POP3: Server = server("Gmail POP3", "pop.gmail.com", 995, Encryption::Tls);
+// Outlook.com (personal accounts) shares Microsoft 365's hosts; Microsoft does not answer on 465.
+pub const OUTLOOK_COM_SMTP: Server = server(
+    "Outlook.com SMTP",
+    "smtp-mail.outlook.com",
+    587,
+    Encryption::StartTls,
+);
+pub const OUTLOOK_COM_IMAP: Server = server(
+    "Outlook.com IMAP",
+    "outlook.office365.com",
+    993,
+    Encryption::Tls,
+);
+pub const OUTLOOK_COM_POP3: Server = server(
+    "Outlook.com POP3",
+    "outlook.office365.com",
+    995,
+    Encryption::Tls,
+);
+
+pub const SMTP_SERVERS: &[Server] = &[MICROSOFT365_SMTP, GMAIL_SMTP, OUTLOOK_COM_SMTP];
+pub const IMAP_SERVERS: &[Server] = &[MICROSOFT365_IMAP, GMAIL_IMAP, OUTLOOK_COM_IMAP];
+pub const POP3_SERVERS: &[Server] = &[MICROSOFT365_POP3, GMAIL_POP3, OUTLOOK_COM_POP3];
+
+const fn server(
+    label: &'static str,
+    host: &'static str,
+    port: u16,
+    encryption: Encryption,
+) -> Server {
+    Server {
+        label,
+        host,
+        port,
+        encryption,
+    }
+}
+
+impl Server {
+    pub fn transport(self, name: &str, username: &str, account: Option<&str>) -> Transport {
+        Transport {
+            name: name.to_owned(),
+            host: self.host.to_owned(),
+            port: self.port,
+            encryption: self.encryption,
+            auth: true,
+            username: Some(username.to_owned()),
+            account: account.map(str::to_owned),
+        }
+    }
+
+    pub fn mailbox(
+        self,
+        name: &str,
+        protocol: Protocol,
+        user: &str,
+        account: Option<&str>,
+    ) -> Mailbox {
+        Mailbox {
+            name: name.to_owned(),
+            protocol,
+            host: self.host.to_owned(),
+            port: self.port,
+            encryption: self.encryption,
+            user: user.to_owned(),
+            account: account.map(str::to_owned),
+        }
+    }
+}
+
+/// A connected account with the provider's defaults; the user adds tenant and client ID.
+pub fn account(name: &str, provider: Provider, flow: Flow) -> Account {
+    Account {
+        name: name.to_owned(),
+        provider,
+        flow,
+        tenant: (provider == Provider::Microsoft).then(|| {
+            if flow == Flow::AppOnly {
+                "contoso.onmicrosoft.com"
+            } else {
+                "organizations"
+            }
+            .to_owned()
+        }),
+        client_id: String::new(),
+        scopes: scopes(provider, flow)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        enterprise_object_id: None,
+        redirect_uri: None,
+        authority: None,
+        authorize_url: None,
+        token_url: None,
+        device_authorization_url: None,
+        issuer: None,
+    }
+}
+
+/// What the window opens on the first time: the Microsoft 365 app-only set-up of the guides,
+/// with placeholders where the user's own values go.
+pub fn microsoft365_profile() -> Profile {
+    let mut account = account("Office365", Provider::Microsoft, Flow::AppOnly);
+    "00000000-0000-0000-0000-000000000000".clone_into(&mut account.client_id);
+    let user = "you@contoso.onmicrosoft.com";
+    Profile {
+        accounts: vec![account],
+        transports: vec![MICROSOFT365_SMTP.transport("Office365 SMTP", user, Some("Office365"))],
+        mailboxes: vec![MICROSOFT365_IMAP.mailbox(
+            "Office365",
+            Protocol::Imap,
+            user,
+            Some("Office365"),
+        )],
+        ..Profile::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_start_profile_is_valid() {
+        let p = microsoft365_profile();
+        let findings = crate::profile::validate(&p, None);
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(p.transports[0].port, 587);
+        assert_eq!(p.transports[0].encryption, Encryption::StartTls);
+        assert_eq!(p.mailboxes[0].host, "outlook.office365.com");
+        assert_eq!(p.accounts[0].scopes, vec![MS_APP_ONLY_SCOPE]);
+    }
+}

@@ -1,0 +1,591 @@
+//! The profile's own rules, beyond what the file's shape already guarantees. Each finding names
+//! the key, says what is wrong, and says how to fix it; the file layer adds the file and line.
+
+use std::collections::HashMap;
+use std::fmt::{self, Write as _};
+use std::net::IpAddr;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::locate::{Position, Seg};
+use super::{Account, Encryption, Flow, Profile, Protocol, Provider};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One problem found in a profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    /// The file's name as the user gave it (empty until the file layer fills it in).
+    pub file: String,
+    #[serde(rename = "key", serialize_with = "serialize_key")]
+    pub path: Vec<Seg>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+    pub message: String,
+    pub fix: String,
+    #[serde(skip)]
+    pub(super) offset: Option<usize>,
+}
+
+impl Finding {
+    pub fn error(path: Vec<Seg>, message: String, fix: &str) -> Self {
+        Self::new(Severity::Error, path, message, fix)
+    }
+
+    pub fn warning(path: Vec<Seg>, message: String, fix: &str) -> Self {
+        Self::new(Severity::Warning, path, message, fix)
+    }
+
+    fn new(severity: Severity, path: Vec<Seg>, message: String, fix: &str) -> Self {
+        Self {
+            severity,
+            file: String::new(),
+            path,
+            position: None,
+            message,
+            fix: fix.to_owned(),
+            offset: None,
+        }
+    }
+
+    /// The key as a dotted path, e.g. `mailboxes[1].port`; empty for the whole file.
+    pub fn key(&self) -> String {
+        path_key(&self.path)
+    }
+}
+
+fn path_key(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) if s.is_empty() => s.push_str(k),
+            Seg::Key(k) => {
+                s.push('.');
+                s.push_str(k);
+            }
+            Seg::Index(i) => {
+                let _ = write!(s, "[{i}]");
+            }
+        }
+    }
+    s
+}
+
+fn serialize_key<S: serde::Serializer>(path: &[Seg], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&path_key(path))
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.file.is_empty() {
+            write!(f, "{}:", self.file)?;
+            if let Some(p) = self.position {
+                write!(f, "{}:{}:", p.line, p.column)?;
+            }
+            f.write_str(" ")?;
+        }
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{level}: ")?;
+        let key = self.key();
+        if !key.is_empty() {
+            write!(f, "{key}: ")?;
+        }
+        write!(f, "{}\n    fix: {}", self.message, self.fix)
+    }
+}
+
+/// Checks a parsed profile. `base_dir` is the profile's folder, for relative file paths.
+pub fn validate(profile: &Profile, base_dir: Option<&Path>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    duplicates(
+        profile.accounts.iter().map(|a| a.name.as_str()),
+        "accounts",
+        &mut out,
+    );
+    duplicates(
+        profile.transports.iter().map(|t| t.name.as_str()),
+        "transports",
+        &mut out,
+    );
+    duplicates(
+        profile.mailboxes.iter().map(|m| m.name.as_str()),
+        "mailboxes",
+        &mut out,
+    );
+    for (i, a) in profile.accounts.iter().enumerate() {
+        check_account(a, &|field| at("accounts", i, field), &mut out);
+    }
+    check_transports(profile, &mut out);
+    check_mailboxes(profile, &mut out);
+    check_settings(profile, base_dir, &mut out);
+    out
+}
+
+/// The path of one field of one entry, e.g. `mailboxes[1].port`.
+fn at(section: &str, i: usize, field: &str) -> Vec<Seg> {
+    vec![
+        Seg::Key(section.into()),
+        Seg::Index(i),
+        Seg::Key(field.into()),
+    ]
+}
+
+fn account_ref(profile: &Profile, name: Option<&String>, path: Vec<Seg>, out: &mut Vec<Finding>) {
+    if let Some(n) = name
+        && profile.account(n).is_none()
+    {
+        let known: Vec<&str> = profile.accounts.iter().map(|a| a.name.as_str()).collect();
+        out.push(Finding::error(
+            path,
+            format!("`{n}` names no connected account in this profile"),
+            &if known.is_empty() {
+                "add an [[accounts]] entry with this name, or remove `account` to use a password"
+                    .to_owned()
+            } else {
+                format!("use one of: {}", known.join(", "))
+            },
+        ));
+    }
+}
+
+fn check_transports(profile: &Profile, out: &mut Vec<Finding>) {
+    for (i, t) in profile.transports.iter().enumerate() {
+        let here = |field: &str| at("transports", i, field);
+        check_name(&t.name, here("name"), out);
+        check_host(&t.host, here("host"), out);
+        check_encryption(t.port, t.encryption, Service::Smtp, here("encryption"), out);
+        account_ref(profile, t.account.as_ref(), here("account"), out);
+        if t.auth && t.username.as_deref().is_none_or(|u| u.trim().is_empty()) {
+            out.push(Finding::error(
+                here("username"),
+                format!("transport \"{}\" authenticates but has no username", t.name),
+                "set `username` to the mailbox address that signs in (for XOAUTH2, the address the token acts for)",
+            ));
+        }
+        if !t.auth && t.account.is_some() {
+            out.push(Finding::warning(
+                here("auth"),
+                format!(
+                    "transport \"{}\" names an account but `auth = false`, so no token is sent",
+                    t.name
+                ),
+                "set `auth = true` to sign in with XOAUTH2, or remove `account`",
+            ));
+        }
+    }
+}
+
+fn check_mailboxes(profile: &Profile, out: &mut Vec<Finding>) {
+    for (i, m) in profile.mailboxes.iter().enumerate() {
+        let here = |field: &str| at("mailboxes", i, field);
+        check_name(&m.name, here("name"), out);
+        check_host(&m.host, here("host"), out);
+        let service = match m.protocol {
+            Protocol::Imap => Service::Imap,
+            Protocol::Pop3 => Service::Pop3,
+        };
+        check_encryption(m.port, m.encryption, service, here("encryption"), out);
+        account_ref(profile, m.account.as_ref(), here("account"), out);
+        if m.user.trim().is_empty() {
+            out.push(Finding::error(
+                here("user"),
+                format!("mailbox \"{}\" has no user", m.name),
+                "set `user` to the mailbox address (for app-only access, the mailbox the app was granted)",
+            ));
+        }
+    }
+}
+
+fn check_settings(profile: &Profile, base_dir: Option<&Path>, out: &mut Vec<Finding>) {
+    let key = |a: &str, b: &str| vec![Seg::Key(a.into()), Seg::Key(b.into())];
+    if let Some(ca) = &profile.tls.ca_file {
+        let full = base_dir.map_or_else(|| ca.clone(), |d| d.join(ca));
+        if !full.is_file() {
+            out.push(Finding::error(
+                key("tls", "ca_file"),
+                format!("the CA file {} does not exist", full.display()),
+                "give the path of a PEM certificate file (relative paths start at the profile's folder), or remove `ca_file`",
+            ));
+        }
+    }
+    if !(1..=600).contains(&profile.probe.timeout_secs) {
+        out.push(Finding::error(
+            key("probe", "timeout_secs"),
+            format!(
+                "a step timeout of {} s is out of range",
+                profile.probe.timeout_secs
+            ),
+            "use a value from 1 to 600 seconds (the default is 15)",
+        ));
+    }
+    if !(1..=256).contains(&profile.probe.concurrency) {
+        out.push(Finding::error(
+            key("probe", "concurrency"),
+            format!("concurrency {} is out of range", profile.probe.concurrency),
+            "use a value from 1 to 256 (the default is 8)",
+        ));
+    }
+}
+
+fn duplicates<'a>(names: impl Iterator<Item = &'a str>, section: &str, out: &mut Vec<Finding>) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in names.enumerate() {
+        if let Some(first) = seen.insert(name, i) {
+            seen.insert(name, first);
+            out.push(Finding::error(
+                vec![
+                    Seg::Key(section.into()),
+                    Seg::Index(i),
+                    Seg::Key("name".into()),
+                ],
+                format!(
+                    "the name \"{name}\" is used twice in {section} (entries {} and {})",
+                    first + 1,
+                    i + 1
+                ),
+                "give each entry its own name: other entries refer to them by name",
+            ));
+        }
+    }
+}
+
+fn check_name(name: &str, path: Vec<Seg>, out: &mut Vec<Finding>) {
+    if name.trim().is_empty() {
+        out.push(Finding::error(
+            path,
+            "the name is empty".into(),
+            "give the entry a short name, e.g. \"Office365\"",
+        ));
+    }
+}
+
+fn check_account(a: &Account, here: &dyn Fn(&str) -> Vec<Seg>, out: &mut Vec<Finding>) {
+    check_name(&a.name, here("name"), out);
+    let who = format!("account \"{}\"", a.name);
+    if a.provider == Provider::Microsoft {
+        match a.tenant.as_deref() {
+            None | Some("") => out.push(Finding::error(
+                here("tenant"),
+                format!("{who} has no tenant"),
+                "set `tenant` to your Directory (tenant) ID from Entra ID → Overview, or your domain such as contoso.onmicrosoft.com",
+            )),
+            Some(t) => check_tenant(t, a.flow, here("tenant"), &who, out),
+        }
+        if !is_guid(&a.client_id) {
+            let looks_like_mail = a.client_id.contains('@');
+            out.push(Finding::error(
+                here("client_id"),
+                if looks_like_mail {
+                    format!("{who}: the client ID \"{}\" is an email address, not an application ID", a.client_id)
+                } else {
+                    format!("{who}: the client ID \"{}\" is not a GUID", a.client_id)
+                },
+                "copy the Application (client) ID from Entra ID → App registrations → your app → Overview (it looks like 00000000-0000-0000-0000-000000000000)",
+            ));
+        }
+        if let Some(id) = &a.enterprise_object_id
+            && !is_guid(id)
+        {
+            out.push(Finding::error(
+                here("enterprise_object_id"),
+                format!("{who}: the enterprise object ID \"{id}\" is not a GUID"),
+                "copy the Object ID from Entra ID → Enterprise applications → your app (not the one under App registrations)",
+            ));
+        }
+    } else if a.client_id.trim().is_empty() {
+        out.push(Finding::error(
+            here("client_id"),
+            format!("{who} has no client ID"),
+            "copy the OAuth client ID from your provider's console",
+        ));
+    }
+    check_scopes(a, here, &who, out);
+    for field in [
+        "authority",
+        "authorize_url",
+        "token_url",
+        "device_authorization_url",
+        "issuer",
+        "redirect_uri",
+    ] {
+        let value = match field {
+            "authority" => &a.authority,
+            "authorize_url" => &a.authorize_url,
+            "token_url" => &a.token_url,
+            "device_authorization_url" => &a.device_authorization_url,
+            "issuer" => &a.issuer,
+            _ => &a.redirect_uri,
+        };
+        if let Some(url) = value
+            && let Err(why) = check_url(url, field == "redirect_uri")
+        {
+            out.push(Finding::error(
+                here(field),
+                format!("{who}: {field} {why}"),
+                "use an https:// address (http:// only for localhost, 127.0.0.1 or ::1)",
+            ));
+        }
+    }
+    if a.provider == Provider::Generic && a.token_url.is_none() && a.issuer.is_none() {
+        out.push(Finding::error(
+            here("token_url"),
+            format!("{who} is generic but says neither where tokens come from (`token_url`) nor its `issuer`"),
+            "set `issuer` to read the endpoints from its .well-known/openid-configuration, or give `token_url` (and `authorize_url`)",
+        ));
+    }
+}
+
+fn check_tenant(t: &str, flow: Flow, path: Vec<Seg>, who: &str, out: &mut Vec<Finding>) {
+    let shared = ["common", "organizations", "consumers"];
+    if shared.contains(&t.to_ascii_lowercase().as_str()) {
+        if flow == Flow::AppOnly {
+            out.push(Finding::error(
+                path,
+                format!("{who}: app-only sign-in needs your own tenant, not \"{t}\" (Entra answers AADSTS9001023)"),
+                "set `tenant` to your Directory (tenant) ID or your domain, e.g. contoso.onmicrosoft.com",
+            ));
+        }
+    } else if !is_guid(t) && !is_domain(t) {
+        out.push(Finding::error(
+            path,
+            format!("{who}: the tenant \"{t}\" is neither a GUID nor a domain name"),
+            "use the Directory (tenant) ID from Entra ID → Overview, or a verified domain such as contoso.onmicrosoft.com (\"organizations\" or \"common\" for delegated sign-in)",
+        ));
+    }
+}
+
+fn check_scopes(a: &Account, here: &dyn Fn(&str) -> Vec<Seg>, who: &str, out: &mut Vec<Finding>) {
+    let typical = super::presets::scopes(a.provider, a.flow).join("\", \"");
+    if a.scopes.iter().all(|s| s.trim().is_empty()) {
+        out.push(Finding::error(
+            here("scopes"),
+            format!("{who} asks for no scopes"),
+            &format!("set `scopes = [\"{typical}\"]`"),
+        ));
+        return;
+    }
+    if a.flow == Flow::AppOnly && !a.scopes.iter().any(|s| s.ends_with("/.default")) {
+        out.push(Finding::error(
+            here("scopes"),
+            format!("{who}: app-only (client credentials) scopes must be a resource's `/.default`"),
+            &format!("set `scopes = [\"{typical}\"]`: the app's roles come from its API permissions, not from the request"),
+        ));
+    }
+    if a.provider == Provider::Microsoft
+        && a.scopes.iter().any(|s| s.contains("graph.microsoft.com"))
+    {
+        out.push(Finding::warning(
+            here("scopes"),
+            format!("{who} asks for Microsoft Graph scopes; Exchange refuses Graph tokens (\"AUTHENTICATE failed\")"),
+            &format!("ask for the Outlook resource instead: \"{typical}\""),
+        ));
+    }
+    if a.provider == Provider::Microsoft
+        && a.flow != Flow::AppOnly
+        && !a.scopes.iter().any(|s| s == "offline_access")
+    {
+        out.push(Finding::warning(
+            here("scopes"),
+            format!("{who} lacks `offline_access`, so it gets no refresh token and must sign in again every hour"),
+            "add \"offline_access\" to `scopes`",
+        ));
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Service {
+    Imap,
+    Pop3,
+    Smtp,
+}
+
+/// Ports whose encryption is fixed by convention: a mismatch is the classic "wrong port" mistake.
+fn check_encryption(
+    port: u16,
+    enc: Encryption,
+    service: Service,
+    path: Vec<Seg>,
+    out: &mut Vec<Finding>,
+) {
+    let (implicit, starttls) = match service {
+        Service::Imap => (993, 143),
+        Service::Pop3 => (995, 110),
+        Service::Smtp => (465, 587),
+    };
+    let advice = match (enc, port) {
+        (Encryption::StartTls, p) if p == implicit => Some(format!(
+            "port {p} normally speaks TLS from the first byte, not STARTTLS"
+        )),
+        (Encryption::Tls, p) if p == starttls || (matches!(service, Service::Smtp) && p == 25) => {
+            Some(format!(
+                "port {p} normally starts in plain text and upgrades with STARTTLS, not implicit TLS"
+            ))
+        }
+        _ => None,
+    };
+    if let Some(why) = advice {
+        out.push(Finding::warning(
+            path,
+            why,
+            &format!("the usual pairs are {implicit} with `encryption = \"tls\"` and {starttls} with `encryption = \"starttls\"`"),
+        ));
+    } else if enc == Encryption::None {
+        out.push(Finding::warning(
+            path,
+            "without encryption, tokens and mail cross the network in clear text".into(),
+            &format!(
+                "use `encryption = \"tls\"` on port {implicit}, or \"starttls\" on port {starttls}"
+            ),
+        ));
+    }
+}
+
+fn check_host(host: &str, path: Vec<Seg>, out: &mut Vec<Finding>) {
+    if let Err(why) = host_syntax(host) {
+        out.push(Finding::error(
+            path,
+            format!("the host \"{host}\" {why}"),
+            "give a host name such as outlook.office365.com, or an IP address, without a scheme, port or path",
+        ));
+    }
+}
+
+/// RFC 1123 host names, IPv4 and IPv6 addresses (bracketed or not).
+pub fn host_syntax(host: &str) -> Result<(), String> {
+    if host.is_empty() {
+        return Err("is empty".into());
+    }
+    if host.contains("://") {
+        return Err("is a URL, not a host name".into());
+    }
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if bare.parse::<IpAddr>().is_ok() {
+        return Ok(());
+    }
+    if host.contains(':') {
+        return Err("contains a `:`; the port goes in its own field".into());
+    }
+    if host.len() > 253 {
+        return Err("is longer than 253 characters".into());
+    }
+    let name = host.strip_suffix('.').unwrap_or(host);
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err("has an empty part between dots".into());
+        }
+        if label.len() > 63 {
+            return Err("has a part longer than 63 characters".into());
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err("has a part that starts or ends with `-`".into());
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+        {
+            return Err(format!("contains `{c}`, which a host name cannot"));
+        }
+    }
+    Ok(())
+}
+
+pub fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+fn is_domain(s: &str) -> bool {
+    s.contains('.') && host_syntax(s).is_ok() && s.parse::<IpAddr>().is_err()
+}
+
+/// `http` is allowed for loopback hosts only (local identity providers, tests).
+fn check_url(url: &str, redirect: bool) -> Result<(), String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(format!(
+            "\"{url}\" is not an address (no http:// or https://)"
+        ));
+    };
+    let host_port = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        host_port.split(':').next().unwrap_or_default()
+    };
+    match scheme {
+        "https" if !host.is_empty() => Ok(()),
+        "http"
+            if host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()) =>
+        {
+            Ok(())
+        }
+        "http" => Err(format!(
+            "\"{url}\" uses http for a host that is not this computer"
+        )),
+        _ if redirect && !host.is_empty() => Ok(()), // custom-scheme redirects are the provider's call
+        _ => Err(format!("\"{url}\" has an unsupported scheme `{scheme}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names() {
+        for ok in [
+            "outlook.office365.com",
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            "[::1]",
+            "mail-1.example.org.",
+        ] {
+            assert_eq!(host_syntax(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "imap://x",
+            "x..y",
+            "-a.b",
+            "a_b.c",
+            "host:993",
+            "exa mple.com",
+        ] {
+            assert!(host_syntax(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn guids() {
+        assert!(is_guid("9e5f94bc-e8a4-4e73-b8be-63364c29d753"));
+        assert!(!is_guid("9e5f94bc-e8a4-4e73-b8be-63364c29d75"));
+        assert!(!is_guid("you@example.com"));
+    }
+
+    #[test]
+    fn urls() {
+        assert!(check_url("https://login.microsoftonline.com", false).is_ok());
+        assert!(check_url("http://127.0.0.1:8080", false).is_ok());
+        assert!(check_url("http://localhost", true).is_ok());
+        assert!(check_url("http://[::1]:9", false).is_ok());
+        assert!(check_url("http://login.example.com", false).is_err());
+        assert!(check_url("login.example.com", false).is_err());
+    }
+}
