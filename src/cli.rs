@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::profile::{self, Finding, Format, Profile, Severity};
+use crate::profile::{self, Finding, Profile, Severity};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
@@ -107,8 +107,11 @@ pub fn run(command: Command) -> ExitCode {
     ExitCode::from(match command {
         Command::Validate { profile, json } => validate(&profile, json),
         Command::Token {
-            profile, account, ..
-        } => token(&profile, &account),
+            profile,
+            account,
+            json,
+            show_token,
+        } => token(&profile, &account, json, show_token),
         Command::Test {
             profile,
             mailboxes,
@@ -194,7 +197,7 @@ fn print_findings(findings: &[Finding]) {
     }
 }
 
-fn token(path: &Path, account: &str) -> u8 {
+fn token(path: &Path, account: &str, _json: bool, _show_token: bool) -> u8 {
     let Some(p) = load_or_report(path) else {
         return EXIT_BAD_INPUT;
     };
@@ -250,40 +253,60 @@ fn test(path: &Path, mailboxes: &[String], transports: &[String]) -> u8 {
 }
 
 fn export(path: &Path, format: &str, output: Option<&Path>) -> u8 {
-    if !EXPORT_FORMATS.contains(&format) {
+    use crate::export::{ExportError, ExportFormat, ExportOptions};
+    let Ok(format) = format.parse::<ExportFormat>() else {
         eprintln!("mailcfg export: error: unknown format \"{format}\"");
-        eprintln!("    fix: use one of: {}", EXPORT_FORMATS.join(", "));
+        eprintln!("    fix: use one of: {}", ExportFormat::names());
         return EXIT_BAD_INPUT;
-    }
+    };
     let Some(p) = load_or_report(path) else {
         return EXIT_BAD_INPUT;
     };
-    let text = match format {
-        "toml" => profile::to_string(&p, Format::Toml),
-        "json" => profile::to_string(&p, Format::Json),
-        _ => {
-            return not_yet(
-                "export",
-                &format!(
-                    "the `{format}` format is not available in this version yet; toml and json are"
-                ),
-            );
-        }
+    // The command line never includes secrets (there is no flag for it): the window's "include
+    // secrets" passes them in `opts.secrets`, and then the file is private and the user warned.
+    // A sheet saved as .html is the printable page; everything else is as the format says.
+    let is_html = |o: &Path| {
+        o.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
     };
-    let text = match text {
+    let opts = ExportOptions {
+        secrets: None,
+        html: format.is_sheet() && output.is_some_and(is_html),
+    };
+    let text = match crate::export::export(&p, format, &opts) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("mailcfg export: error: cannot write the profile as {format}: {e}");
-            return EXIT_FAILED;
+            eprintln!("{}: error: {e}", path.display());
+            eprintln!("    fix: {}", e.fix());
+            return match e {
+                ExportError::NotApplicable { .. } => EXIT_BAD_INPUT,
+                ExportError::Encode { .. } => EXIT_FAILED,
+            };
         }
     };
+    let secret = opts.includes_secrets(format);
     match output {
         None => {
+            if secret {
+                eprintln!(
+                    "mailcfg export: warning: this export contains secrets; do not keep it in a shared place"
+                );
+            }
             print!("{text}");
             EXIT_OK
         }
+        // write_atomic creates the file 0600 in every case, which secrets need.
         Some(out) => match profile::write_atomic(out, text.as_bytes()) {
-            Ok(()) => EXIT_OK,
+            Ok(()) => {
+                if secret {
+                    eprintln!(
+                        "{}: warning: this file contains secrets; it is readable by you alone (0600). Delete it once the values are entered",
+                        out.display()
+                    );
+                }
+                EXIT_OK
+            }
             Err(e) => {
                 eprintln!("{}: error: cannot write the export: {e}", out.display());
                 eprintln!("    fix: choose a folder you can write to");

@@ -4,9 +4,14 @@
 //! A map of the crate, to read first:
 //! - [`profile`]: the settings as types (connected accounts, SMTP transports, IMAP/POP3 mailboxes),
 //!   provider presets, validation with file/line/key findings, atomic load and save. No network.
+//! - [`secrets`]: client secrets, refresh tokens and passwords in the OS keyring (memory fallback).
+//! - [`export`]: the profile in other systems' formats (Thunderbird autoconfig, Cerb/CE/UM sheets,
+//!   Exchange Online PowerShell, env lines) and import back. Pure: no files, no network.
 //! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `test`, `export`) and exit codes.
 //! - [`ui`]: the egui/eframe window. It draws state and never opens a socket.
 
 pub mod cli;
+pub mod export;
 pub mod profile;
+pub mod secrets;
 pub mod ui;

@@ -2,6 +2,8 @@
 //! valid, and each kind of bad file gets one clear error naming the place, exit 2, no panic, and
 //! the file on disk untouched.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

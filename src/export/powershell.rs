@@ -1,0 +1,361 @@
+//! The Exchange Online admin steps of the set-up guides as a PowerShell script filled with the
+//! profile's values: connect, register the app's service principal, grant each mailbox, enable
+//! SMTP AUTH. The one-line builders are public so that the set-up checklist can offer one step.
+
+use std::fmt::Write;
+
+use super::{ExportError, ExportFormat, exchange_accounts, ms_tenant};
+use crate::profile::{Account, Flow, Profile};
+
+/// A PowerShell single-quoted string: nothing inside is expanded. PowerShell also takes the
+/// typographic single quotes as quotes, so every kind is doubled.
+pub fn ps_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+/// Signs in to Exchange Online; a shared tenant name ("organizations") means the admin's own.
+pub fn connect_line(tenant: Option<&str>) -> String {
+    match tenant.filter(|t| !is_shared_tenant(t)) {
+        Some(t) => format!("Connect-ExchangeOnline -Organization {}", ps_quote(t)),
+        None => "Connect-ExchangeOnline".to_owned(),
+    }
+}
+
+/// `object_id` `None` refers to `$objectId`, which the script looks up first.
+pub fn new_service_principal_line(
+    app_id: &str,
+    object_id: Option<&str>,
+    display_name: &str,
+) -> String {
+    format!(
+        "New-ServicePrincipal -AppId {} -ObjectId {} -DisplayName {}",
+        ps_quote(app_id),
+        object_id.map_or_else(|| "$objectId".to_owned(), ps_quote),
+        ps_quote(display_name)
+    )
+}
+
+pub fn add_mailbox_permission_line(mailbox: &str, object_id: Option<&str>) -> String {
+    format!(
+        "Add-MailboxPermission -Identity {} -User {} -AccessRights FullAccess",
+        ps_quote(mailbox),
+        object_id.map_or_else(|| "$objectId".to_owned(), ps_quote)
+    )
+}
+
+pub fn set_cas_mailbox_line(user: &str) -> String {
+    format!(
+        "Set-CASMailbox -Identity {} -SmtpClientAuthenticationDisabled $false",
+        ps_quote(user)
+    )
+}
+
+fn is_shared_tenant(t: &str) -> bool {
+    ["common", "organizations", "consumers"]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(t))
+}
+
+/// Text from the profile inside a `#` comment: a line break would end the comment.
+fn comment_text(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+struct Script {
+    out: String,
+    step: u32,
+}
+
+impl Script {
+    /// A numbered step: its comment lines (the first names the step), then its commands.
+    fn step(&mut self, why: &[&str], commands: &[String]) {
+        self.step += 1;
+        let _ = write!(self.out, "\n# Step {}: ", self.step);
+        for (i, line) in why.iter().enumerate() {
+            let lead = if i == 0 { "" } else { "#   " };
+            let _ = writeln!(self.out, "{lead}{line}");
+        }
+        for c in commands {
+            let _ = writeln!(self.out, "{c}");
+        }
+    }
+    fn comment(&mut self, text: &str) {
+        let _ = writeln!(self.out, "\n# {}", comment_text(text));
+    }
+}
+
+pub(super) fn export(p: &Profile) -> Result<String, ExportError> {
+    let accounts: Vec<&Account> = exchange_accounts(p).collect();
+    if accounts.is_empty() {
+        return Err(ExportError::NotApplicable {
+            format: ExportFormat::Powershell,
+            needs: "a Microsoft 365 account of a work or school tenant",
+            fix: "the PowerShell steps set up Exchange Online; Gmail and personal Outlook.com accounts need no admin steps",
+        });
+    }
+    // One sign-in per tenant, in the profile's order.
+    let mut tenants: Vec<(String, Vec<&Account>)> = Vec::new();
+    for a in accounts {
+        let key = ms_tenant(a).to_ascii_lowercase();
+        match tenants.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, group)) => group.push(a),
+            None => tenants.push((key, vec![a])),
+        }
+    }
+    let mut s = Script {
+        out: String::from(
+            "# Exchange Online set-up for the mail accounts of a mailcfg profile, written by mailcfg.\n\
+             # Run it in PowerShell 7 (or Windows PowerShell 5.1) as an Exchange administrator.\n\
+             # Before it, in the Entra admin center: register the app, create its client secret, add\n\
+             # the API permissions and grant admin consent. The client secret is not in this script.\n\
+             $ErrorActionPreference = 'Stop'\n",
+        ),
+        step: 0,
+    };
+    s.step(
+        &["the Exchange Online PowerShell module (once per computer)."],
+        &[
+            "Install-Module -Name ExchangeOnlineManagement -Scope CurrentUser".into(),
+            "Import-Module ExchangeOnlineManagement".into(),
+        ],
+    );
+    for (_, group) in &tenants {
+        let tenant = group[0].tenant.as_deref();
+        s.comment(&format!(
+            "---- Tenant {} ----",
+            tenant.unwrap_or("(not set in the profile)")
+        ));
+        let why = if tenant.is_some_and(|t| !is_shared_tenant(t)) {
+            "sign in to this tenant's Exchange Online as an administrator."
+        } else {
+            "sign in as an administrator of the organization that holds the mailboxes."
+        };
+        s.step(&[why], &[connect_line(tenant)]);
+        let mut graph = false;
+        for a in group {
+            graph |= account_steps(&mut s, p, a);
+        }
+        s.step(
+            &["sign out."],
+            &["Disconnect-ExchangeOnline -Confirm:$false".into()],
+        );
+        if graph {
+            s.out.push_str("Disconnect-MgGraph\n");
+        }
+    }
+    Ok(s.out)
+}
+
+/// The steps of one account. Returns whether they signed in to Microsoft Graph.
+fn account_steps(s: &mut Script, p: &Profile, a: &Account) -> bool {
+    let uses = |name: Option<&String>| name.is_some_and(|n| *n == a.name);
+    let mut senders: Vec<&str> = Vec::new();
+    for t in &p.transports {
+        if let Some(u) = t
+            .username
+            .as_deref()
+            .filter(|_| t.auth && uses(t.account.as_ref()))
+        {
+            push_unique(&mut senders, u);
+        }
+    }
+    s.comment(&format!("Account \"{}\" ({})", a.name, a.flow));
+    let mut graph = false;
+    if a.flow == Flow::AppOnly {
+        let object_id = a.enterprise_object_id.as_deref();
+        if object_id.is_none() {
+            graph = true;
+            let filter = if a
+                .client_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                format!("\"appId eq '{}'\"", a.client_id)
+            } else {
+                // Not a GUID: pass it through a variable, which PowerShell never re-parses.
+                format!(
+                    "(\"appId eq '{{0}}'\" -f {})",
+                    ps_quote(&a.client_id.replace('\'', "''"))
+                )
+            };
+            let connect = match a.tenant.as_deref() {
+                Some(t) => format!(
+                    "Connect-MgGraph -TenantId {} -Scopes 'Application.Read.All' -NoWelcome",
+                    ps_quote(t)
+                ),
+                None => "Connect-MgGraph -Scopes 'Application.Read.All' -NoWelcome".to_owned(),
+            };
+            s.step(
+                &[
+                    "the app's enterprise object ID is not in the profile: look it up with Microsoft Graph",
+                    "PowerShell (the AzureAD module that older guides use is retired). It is the Object ID",
+                    "under Entra ID » Enterprise applications, not the one under App registrations.",
+                ],
+                &[
+                    "Install-Module -Name Microsoft.Graph.Applications -Scope CurrentUser".into(),
+                    "Import-Module Microsoft.Graph.Applications".into(),
+                    connect,
+                    format!("$objectId = (Get-MgServicePrincipal -Filter {filter}).Id"),
+                ],
+            );
+        }
+        s.step(
+            &[
+                "register the app's service principal in Exchange Online: Exchange grants mailboxes",
+                "to it, not to the app registration (older guides write -ServiceId for -ObjectId).",
+            ],
+            &[new_service_principal_line(&a.client_id, object_id, &a.name)],
+        );
+        let mut mailboxes: Vec<&str> = Vec::new();
+        for m in p.mailboxes.iter().filter(|m| uses(m.account.as_ref())) {
+            push_unique(&mut mailboxes, &m.user);
+        }
+        for u in &senders {
+            push_unique(&mut mailboxes, u);
+        }
+        if !mailboxes.is_empty() {
+            s.step(
+                &[
+                    "give the app each mailbox it reads or sends from. Without it IMAP answers \"BAD User",
+                    "is authenticated but not connected\" and POP3 \"-ERR Authentication failure\".",
+                ],
+                &mailboxes
+                    .iter()
+                    .map(|m| add_mailbox_permission_line(m, object_id))
+                    .collect::<Vec<_>>(),
+            );
+        }
+    }
+    if !senders.is_empty() {
+        s.step(
+            &[
+                "allow authenticated SMTP (SMTP AUTH) for each mailbox that sends: tenants created since",
+                "2020 have it off, and Exchange then answers 5.7.139 \"SmtpClientAuthentication is disabled\".",
+            ],
+            &senders
+                .iter()
+                .map(|u| set_cas_mailbox_line(u))
+                .collect::<Vec<_>>(),
+        );
+    } else if a.flow != Flow::AppOnly {
+        s.comment("Nothing to do in Exchange for this account: it signs in as the user, and the admin consent happens in Entra ID.");
+    }
+    graph
+}
+
+fn push_unique<'a>(list: &mut Vec<&'a str>, item: &'a str) {
+    if !list.iter().any(|i| i.eq_ignore_ascii_case(item)) {
+        list.push(item);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Provider, presets};
+
+    #[test]
+    fn quoting_doubles_every_kind_of_single_quote() {
+        assert_eq!(ps_quote("a@b.com"), "'a@b.com'");
+        assert_eq!(ps_quote("O'Brien"), "'O''Brien'");
+        assert_eq!(ps_quote("x\u{2019}y"), "'x\u{2019}\u{2019}y'");
+        assert_eq!(ps_quote("$(rm -r /)`\""), "'$(rm -r /)`\"'");
+        assert_eq!(
+            connect_line(Some("organizations")),
+            "Connect-ExchangeOnline"
+        );
+    }
+
+    #[test]
+    fn app_only_steps_name_every_mailbox() {
+        let mut p = presets::microsoft365_profile();
+        p.accounts[0].enterprise_object_id = Some("11111111-1111-1111-1111-111111111111".into());
+        let mut second = p.mailboxes[0].clone();
+        second.name = "Second".into();
+        second.user = "O'Brien@contoso.com".into();
+        p.mailboxes.push(second);
+        let text = export(&p).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for want in [
+            "$ErrorActionPreference = 'Stop'",
+            "Install-Module -Name ExchangeOnlineManagement -Scope CurrentUser",
+            "Import-Module ExchangeOnlineManagement",
+            "Connect-ExchangeOnline -Organization 'contoso.onmicrosoft.com'",
+            "New-ServicePrincipal -AppId '00000000-0000-0000-0000-000000000000' -ObjectId '11111111-1111-1111-1111-111111111111' -DisplayName 'Office365'",
+            "Add-MailboxPermission -Identity 'you@contoso.onmicrosoft.com' -User '11111111-1111-1111-1111-111111111111' -AccessRights FullAccess",
+            "Add-MailboxPermission -Identity 'O''Brien@contoso.com' -User '11111111-1111-1111-1111-111111111111' -AccessRights FullAccess",
+            "Set-CASMailbox -Identity 'you@contoso.onmicrosoft.com' -SmtpClientAuthenticationDisabled $false",
+            "Disconnect-ExchangeOnline -Confirm:$false",
+        ] {
+            assert!(lines.contains(&want), "{want} missing in\n{text}");
+        }
+        assert_eq!(
+            text.matches("Add-MailboxPermission").count(),
+            2,
+            "no repeats"
+        );
+        assert!(!text.contains("Get-MgServicePrincipal"));
+        assert!(!text.contains("AzureAD\n") && !text.contains("Connect-AzureAD"));
+    }
+
+    #[test]
+    fn a_missing_object_id_is_looked_up_with_graph() {
+        let p = presets::microsoft365_profile();
+        let text = export(&p).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for want in [
+            "Connect-MgGraph -TenantId 'contoso.onmicrosoft.com' -Scopes 'Application.Read.All' -NoWelcome",
+            "$objectId = (Get-MgServicePrincipal -Filter \"appId eq '00000000-0000-0000-0000-000000000000'\").Id",
+            "New-ServicePrincipal -AppId '00000000-0000-0000-0000-000000000000' -ObjectId $objectId -DisplayName 'Office365'",
+            "Add-MailboxPermission -Identity 'you@contoso.onmicrosoft.com' -User $objectId -AccessRights FullAccess",
+            "Disconnect-MgGraph",
+        ] {
+            assert!(lines.contains(&want), "{want} missing in\n{text}");
+        }
+    }
+
+    #[test]
+    fn delegated_needs_smtp_auth_only_and_names_cannot_break_comments() {
+        let mut p = presets::microsoft365_profile();
+        p.accounts[0].flow = Flow::Delegated;
+        p.accounts[0].tenant = Some("organizations".into());
+        p.accounts[0].name = "Evil\nRemove-Item C:\\".into();
+        p.transports[0].account = Some(p.accounts[0].name.clone());
+        p.mailboxes[0].account = Some(p.accounts[0].name.clone());
+        let text = export(&p).unwrap();
+        assert!(text.lines().any(|l| l == "Connect-ExchangeOnline"));
+        assert!(!text.contains("New-ServicePrincipal"));
+        assert!(text.contains("Set-CASMailbox -Identity 'you@contoso.onmicrosoft.com'"));
+        assert!(
+            !text.lines().any(|l| l.starts_with("Remove-Item")),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn no_exchange_account_no_script() {
+        let mut p = presets::microsoft365_profile();
+        p.accounts[0] = presets::account("G", Provider::Google, Flow::Delegated);
+        assert!(export(&p).is_err());
+        p.accounts[0] = presets::account("O", Provider::Microsoft, Flow::Delegated);
+        p.accounts[0].tenant = Some("consumers".into());
+        assert!(export(&p).is_err());
+    }
+}

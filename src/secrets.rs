@@ -1,0 +1,265 @@
+//! Secrets (client secrets, refresh tokens, passwords) in the OS keyring, service `mailcfg`, one
+//! entry per account. Where no keyring is reachable (a Linux box without a Secret Service), they are
+//! kept in memory for this session only, and [`Secrets::notice`] says so once: never in a file.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The keyring service name shared by all entries.
+pub const SERVICE: &str = "mailcfg";
+/// Overrides the keyring's client secret for the account in use (headless use, CI), as Azure's own
+/// SDKs read `AZURE_CLIENT_SECRET`.
+pub const CLIENT_SECRET_ENV: &str = "MAILCFG_CLIENT_SECRET";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("the OS keyring refused to {action} the entry for {entry}: {reason}")]
+    Keyring {
+        action: &'static str,
+        entry: String,
+        reason: String,
+    },
+    #[error("the keyring entry for {entry} is damaged; delete it and enter the secret again")]
+    Damaged { entry: String },
+}
+
+/// What one account keeps in its keyring entry.
+#[derive(Default, Serialize, Deserialize)]
+struct Stored {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+}
+
+/// Which secret of an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    ClientSecret,
+    RefreshToken,
+    Password,
+}
+
+impl Kind {
+    fn slot(self, s: &mut Stored) -> &mut Option<String> {
+        match self {
+            Kind::ClientSecret => &mut s.client_secret,
+            Kind::RefreshToken => &mut s.refresh_token,
+            Kind::Password => &mut s.password,
+        }
+    }
+}
+
+/// The secret store of this process: the OS keyring, or memory when there is none.
+#[derive(Clone)]
+pub struct Secrets {
+    os: bool,
+    notice: Option<String>,
+    /// Memory fallback, and what the keyring refused to store this session.
+    memory: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl Secrets {
+    /// Opens the platform keyring once per process; falls back to memory with a notice.
+    pub fn open() -> Self {
+        static STATUS: OnceLock<Result<(), String>> = OnceLock::new();
+        let status = STATUS.get_or_init(|| match keyring::Entry::store_status() {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // keyring's own constructor refuses every entry once its store failed; with
+                // keyring-core's in-memory store as the default, entries live for this process.
+                if let Ok(store) = keyring_core::mock::Store::new() {
+                    keyring_core::set_default_store(store);
+                }
+                Err(e.to_string())
+            }
+        });
+        match status {
+            Ok(()) => Self::with_backend(true, None),
+            Err(reason) => Self::with_backend(false, Some(no_keyring_notice(reason))),
+        }
+    }
+
+    /// A store that never touches the OS keyring (tests, and `--no-keyring` use).
+    pub fn memory_only() -> Self {
+        Self::with_backend(
+            false,
+            Some(no_keyring_notice("memory-only mode was chosen")),
+        )
+    }
+
+    fn with_backend(os: bool, notice: Option<String>) -> Self {
+        Self {
+            os,
+            notice,
+            memory: Arc::default(),
+        }
+    }
+
+    /// Said once where secrets cannot be kept beyond this session.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    pub fn is_persistent(&self) -> bool {
+        self.os
+    }
+
+    /// The client secret for an account: `MAILCFG_CLIENT_SECRET` first, then the keyring.
+    pub fn client_secret(&self, entry: &str) -> Result<Option<SecretString>, SecretError> {
+        if let Ok(v) = std::env::var(CLIENT_SECRET_ENV)
+            && !v.is_empty()
+        {
+            return Ok(Some(SecretString::from(v)));
+        }
+        self.get(entry, Kind::ClientSecret)
+    }
+
+    pub fn get(&self, entry: &str, kind: Kind) -> Result<Option<SecretString>, SecretError> {
+        let mut stored = self.read(entry)?;
+        Ok(kind.slot(&mut stored).take().map(SecretString::from))
+    }
+
+    /// Stores (or with `None`, removes) one secret of an entry, keeping the others.
+    pub fn set(
+        &self,
+        entry: &str,
+        kind: Kind,
+        value: Option<&SecretString>,
+    ) -> Result<(), SecretError> {
+        let mut stored = self.read(entry)?;
+        *kind.slot(&mut stored) = value.map(|v| v.expose_secret().to_owned());
+        self.write(entry, &stored)
+    }
+
+    fn read(&self, entry: &str) -> Result<Stored, SecretError> {
+        let raw = if let Some(v) = self.memory_get(entry) {
+            Some(v)
+        } else if self.os {
+            let e = os_entry(entry, "read")?;
+            match e.get_password() {
+                Ok(v) => Some(v),
+                Err(keyring_core::Error::NoEntry) => None,
+                Err(err) => return Err(keyring_error("read", entry, &err)),
+            }
+        } else {
+            None
+        };
+        match raw {
+            None => Ok(Stored::default()),
+            Some(json) => serde_json::from_str(&json).map_err(|_| SecretError::Damaged {
+                entry: entry.to_owned(),
+            }),
+        }
+    }
+
+    fn write(&self, entry: &str, stored: &Stored) -> Result<(), SecretError> {
+        let empty = stored.client_secret.is_none()
+            && stored.refresh_token.is_none()
+            && stored.password.is_none();
+        let json = serde_json::to_string(stored).map_err(|_| SecretError::Damaged {
+            entry: entry.to_owned(),
+        })?;
+        if !self.os {
+            self.memory_put(entry, (!empty).then_some(json));
+            return Ok(());
+        }
+        let e = os_entry(entry, "write")?;
+        let result = if empty {
+            match e.delete_credential() {
+                Err(keyring_core::Error::NoEntry) => Ok(()),
+                other => other,
+            }
+        } else {
+            e.set_password(&json)
+        };
+        if let Err(err) = result {
+            // The secret still works for this session; the caller tells the user it was not kept.
+            self.memory_put(entry, (!empty).then_some(json));
+            return Err(keyring_error("write", entry, &err));
+        }
+        self.memory_put(entry, None);
+        Ok(())
+    }
+
+    fn memory_get(&self, entry: &str) -> Option<String> {
+        self.memory.lock().ok()?.get(entry).cloned()
+    }
+
+    fn memory_put(&self, entry: &str, value: Option<String>) {
+        if let Ok(mut m) = self.memory.lock() {
+            match value {
+                Some(v) => m.insert(entry.to_owned(), v),
+                None => m.remove(entry),
+            };
+        }
+    }
+}
+
+fn os_entry(entry: &str, action: &'static str) -> Result<keyring_core::Entry, SecretError> {
+    keyring_core::Entry::new(SERVICE, entry).map_err(|e| keyring_error(action, entry, &e))
+}
+
+fn keyring_error(action: &'static str, entry: &str, err: &keyring_core::Error) -> SecretError {
+    // keyring errors describe the store, never the secret: safe to show.
+    SecretError::Keyring {
+        action,
+        entry: entry.to_owned(),
+        reason: err.to_string(),
+    }
+}
+
+fn no_keyring_notice(reason: &str) -> String {
+    format!(
+        "No OS keyring is available ({reason}), so secrets are kept in memory for this session only and \
+         must be entered again next time. On Linux, start a Secret Service (GNOME Keyring or KWallet) \
+         and unlock it; headless, set {CLIENT_SECRET_ENV}."
+    )
+}
+
+/// The keyring entry name of a connected account.
+pub fn account_entry(name: &str) -> String {
+    format!("account:{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_store_keeps_each_secret_of_an_entry_apart() {
+        let s = Secrets::memory_only();
+        assert!(s.notice().is_some_and(|n| n.contains("this session only")));
+        let e = account_entry("A");
+        s.set(&e, Kind::ClientSecret, Some(&SecretString::from("cs")))
+            .unwrap();
+        s.set(&e, Kind::RefreshToken, Some(&SecretString::from("rt")))
+            .unwrap();
+        assert_eq!(
+            s.get(&e, Kind::ClientSecret)
+                .unwrap()
+                .unwrap()
+                .expose_secret(),
+            "cs"
+        );
+        s.set(&e, Kind::ClientSecret, None).unwrap();
+        assert!(s.get(&e, Kind::ClientSecret).unwrap().is_none());
+        assert_eq!(
+            s.get(&e, Kind::RefreshToken)
+                .unwrap()
+                .unwrap()
+                .expose_secret(),
+            "rt"
+        );
+        assert!(
+            s.get(&account_entry("B"), Kind::RefreshToken)
+                .unwrap()
+                .is_none()
+        );
+    }
+}

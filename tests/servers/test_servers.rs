@@ -1,0 +1,123 @@
+//! Runs the test servers until SIGTERM or SIGINT, for manual use and benchmarks
+//! (tests/servers/start.sh starts it, stop.sh stops it).
+//!
+//! `test-servers --state-dir DIR` writes `DIR/env` (shell `KEY=value` lines: ports, CA, authority,
+//! a ready app-only client) once every server greets, and removes it on the way out. Messages
+//! relayed by submission land in `DIR/sink/`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use support::{Options, TestServers, defaults};
+use tokio::signal::unix::{SignalKind, signal};
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let state = args
+        .iter()
+        .position(|a| a == "--state-dir")
+        .and_then(|i| args.get(i + 1))
+        .context("usage: test-servers --state-dir DIR")?;
+    let state = PathBuf::from(state);
+    std::fs::create_dir_all(&state)?;
+    // Listen for the signals before anything starts, so an early stop.sh is not lost.
+    let (mut term, mut int) = (
+        signal(SignalKind::terminate())?,
+        signal(SignalKind::interrupt())?,
+    );
+    let began = Instant::now();
+    let servers = TestServers::start_with(Options {
+        sink_spool: Some(state.join("sink")),
+        ..Options::default()
+    })
+    .await?;
+    let took = began.elapsed();
+    let p = servers.ports;
+    let mut env = String::new();
+    for (k, v) in [
+        ("MAILCFG_TEST_PID", std::process::id().to_string()),
+        (
+            "MAILCFG_TEST_DOVECOT_PID",
+            servers.dovecot_pid().to_string(),
+        ),
+        ("MAILCFG_TEST_AUTHORITY", servers.authority().to_owned()),
+        ("MAILCFG_TEST_TENANT", defaults::TENANT_ID.to_owned()),
+        (
+            "MAILCFG_TEST_TENANT_DOMAIN",
+            defaults::TENANT_DOMAIN.to_owned(),
+        ),
+        ("MAILCFG_TEST_CLIENT_ID", defaults::APP_CLIENT_ID.to_owned()),
+        (
+            "MAILCFG_TEST_CLIENT_SECRET",
+            defaults::APP_SECRET.to_owned(),
+        ),
+        (
+            "MAILCFG_TEST_SCOPE",
+            "https://outlook.office365.com/.default".to_owned(),
+        ),
+        ("MAILCFG_TEST_MAILBOX", defaults::MAILBOX.to_owned()),
+        (
+            "MAILCFG_TEST_PUBLIC_CLIENT_ID",
+            defaults::PUBLIC_CLIENT_ID.to_owned(),
+        ),
+        ("MAILCFG_TEST_USER", defaults::USER_EMAIL.to_owned()),
+        (
+            "MAILCFG_TEST_PLAIN_PASSWORD",
+            support::PLAIN_PASSWORD.to_owned(),
+        ),
+        ("MAILCFG_TEST_HOST", "localhost".to_owned()),
+        ("MAILCFG_TEST_IMAP_PORT", p.imap.to_string()),
+        ("MAILCFG_TEST_IMAPS_PORT", p.imaps.to_string()),
+        ("MAILCFG_TEST_POP3_PORT", p.pop3.to_string()),
+        ("MAILCFG_TEST_POP3S_PORT", p.pop3s.to_string()),
+        ("MAILCFG_TEST_SUBMISSION_PORT", p.submission.to_string()),
+        ("MAILCFG_TEST_SUBMISSIONS_PORT", p.submissions.to_string()),
+        (
+            "MAILCFG_TEST_REMOTE_HOST",
+            support::dovecot::REMOTE.to_string(),
+        ),
+        ("MAILCFG_TEST_IMAP_REMOTE_PORT", p.imap_remote.to_string()),
+        ("MAILCFG_TEST_POP3_REMOTE_PORT", p.pop3_remote.to_string()),
+        (
+            "MAILCFG_TEST_SUBMISSION_REMOTE_PORT",
+            p.submission_remote.to_string(),
+        ),
+        ("MAILCFG_TEST_SINK_PORT", p.sink.to_string()),
+        (
+            "MAILCFG_TEST_SINK_DIR",
+            state.join("sink").display().to_string(),
+        ),
+        ("MAILCFG_TEST_CA", servers.ca_file().display().to_string()),
+        (
+            "MAILCFG_TEST_UNTRUSTED_CA",
+            servers.untrusted_ca().display().to_string(),
+        ),
+        (
+            "MAILCFG_TEST_DOVECOT_LOG",
+            servers.dovecot_log().display().to_string(),
+        ),
+        ("MAILCFG_TEST_START_MS", took.as_millis().to_string()),
+    ] {
+        let _ = writeln!(env, "{k}={v}");
+    }
+    // Written whole, then renamed: start.sh waits for this file and must never see half of it.
+    let tmp = state.join("env.tmp");
+    std::fs::write(&tmp, env)?;
+    std::fs::rename(&tmp, state.join("env"))?;
+    eprintln!("test servers ready in {} ms", took.as_millis());
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    let _ = std::fs::remove_file(state.join("env"));
+    drop(servers);
+    eprintln!("test servers stopped");
+    Ok(())
+}
