@@ -66,21 +66,10 @@ pub(super) fn mint_app(
     if !app.roles.is_empty() {
         c.insert("roles".to_owned(), json!(app.roles));
     }
-    let token = signer.sign(&Value::Object(c))?;
     let subject = Subject::App {
         client_id: app.client_id.clone(),
     };
-    st.access.insert(
-        token.clone(),
-        Issued {
-            subject,
-            client_id: app.client_id.clone(),
-            aud,
-            exp,
-            revoked: false,
-        },
-    );
-    Ok(token)
+    sign_and_record(st, signer, c, subject, app, aud, exp)
 }
 
 /// Signs and records a delegated access token for the grant's user. Returns it and `exp`.
@@ -112,20 +101,10 @@ pub(super) fn mint_user(
     ] {
         c.insert(k.to_owned(), v);
     }
-    let token = signer.sign(&Value::Object(c))?;
     let subject = Subject::User {
         email: g.email.clone(),
     };
-    st.access.insert(
-        token.clone(),
-        Issued {
-            subject,
-            client_id: app.client_id.clone(),
-            aud,
-            exp,
-            revoked: false,
-        },
-    );
+    let token = sign_and_record(st, signer, c, subject, app, aud, exp)?;
     Ok((token, exp))
 }
 
@@ -202,4 +181,28 @@ pub(super) fn introspect(st: &State, token: &str) -> Option<(Issued, Option<Stri
             .and_then(|a| a.app_mailbox.clone()),
     };
     Some((t.clone(), email))
+}
+
+/// Signs the claims and records the token, so that introspection knows whom it stands for.
+fn sign_and_record(
+    st: &mut State,
+    signer: &Signer,
+    claims: serde_json::Map<String, Value>,
+    subject: Subject,
+    app: &App,
+    aud: String,
+    exp: u64,
+) -> anyhow::Result<String> {
+    let token = signer.sign(&Value::Object(claims))?;
+    st.access.insert(
+        token.clone(),
+        Issued {
+            subject,
+            client_id: app.client_id.clone(),
+            aud,
+            exp,
+            revoked: false,
+        },
+    );
+    Ok(token)
 }
