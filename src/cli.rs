@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::oauth::{FlowEvent, TokenSource};
 use crate::profile::{self, Finding, Profile, Severity};
 
 pub const EXIT_OK: u8 = 0;
@@ -197,11 +198,11 @@ fn print_findings(findings: &[Finding]) {
     }
 }
 
-fn token(path: &Path, account: &str, _json: bool, _show_token: bool) -> u8 {
+fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
     let Some(p) = load_or_report(path) else {
         return EXIT_BAD_INPUT;
     };
-    if p.account(account).is_none() {
+    let Some(acc) = p.account(account).cloned() else {
         eprintln!(
             "{}: error: no connected account named \"{account}\"",
             path.display()
@@ -211,11 +212,148 @@ fn token(path: &Path, account: &str, _json: bool, _show_token: bool) -> u8 {
             names(p.accounts.iter().map(|a| a.name.as_str()))
         );
         return EXIT_BAD_INPUT;
+    };
+    let secrets = crate::secrets::Secrets::open();
+    if let Some(notice) = secrets.notice() {
+        eprintln!("note: {notice}");
     }
-    not_yet(
-        "token",
-        "signing in (delegated, app-only and device code) is not available in this version yet",
-    )
+    let source = match TokenSource::new(&p.tls, path.parent(), secrets) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mailcfg token: error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let Some(rt) = runtime() else {
+        return EXIT_FAILED;
+    };
+    let result = rt.block_on(async {
+        tokio::select! {
+            r = source.token(&acc, &print_flow_event) => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    let token = match result {
+        None => {
+            eprintln!("mailcfg token: cancelled");
+            return EXIT_FAILED;
+        }
+        Some(Err(e)) => {
+            eprintln!("mailcfg token: sign-in for \"{account}\" failed:\n{e}");
+            return EXIT_FAILED;
+        }
+        Some(Ok(t)) => t,
+    };
+    if show_token {
+        println!("{}", crate::oauth::expose(&token));
+        return EXIT_OK;
+    }
+    report_token(&p, &acc, &token, json)
+}
+
+/// The claims of a token and what the account's mailboxes and transports still lack.
+fn report_token(
+    p: &Profile,
+    acc: &crate::profile::Account,
+    token: &crate::oauth::AccessToken,
+    json: bool,
+) -> u8 {
+    use crate::oauth::claims;
+    let now = std::time::SystemTime::now();
+    let expires = token
+        .expires_at
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
+    let (decoded, problems) = match claims::decode(crate::oauth::expose(token)) {
+        Ok(c) => {
+            let problems = claims::check(
+                &c,
+                acc.flow,
+                acc.provider,
+                &claims::needs(p, &acc.name),
+                now,
+            );
+            (Ok(c), problems)
+        }
+        Err(e) => (Err(e.to_string()), Vec::new()),
+    };
+    if json {
+        let value = serde_json::json!({
+            "account": acc.name,
+            "expires_at": expires,
+            "user": token.user,
+            "claims": decoded.as_ref().ok(),
+            "claims_error": decoded.as_ref().err(),
+            "problems": problems,
+        });
+        println!("{value}");
+    } else {
+        println!("Signed in: account \"{}\" has an access token.", acc.name);
+        match &decoded {
+            Ok(c) => {
+                for (label, value) in c.summary_lines(now) {
+                    println!("  {label:<10} {value}");
+                }
+            }
+            Err(e) => println!("  {e}"),
+        }
+        for pr in &problems {
+            println!("problem: {}\n    fix: {}", pr.title, pr.fix);
+        }
+        if problems.is_empty() && decoded.is_ok() {
+            println!("The token carries what this profile's mailboxes and transports need.");
+        }
+    }
+    if problems.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
+}
+
+fn print_flow_event(e: FlowEvent) {
+    match e {
+        FlowEvent::Browser { url, opened } => {
+            match opened {
+                Ok(()) => eprintln!(
+                    "Opened the sign-in page in your browser. If it did not appear, open this address:"
+                ),
+                Err(why) => {
+                    eprintln!("Could not open a browser: {why}. Open this address to sign in:");
+                }
+            }
+            eprintln!("  {url}");
+            eprintln!("Waiting for the sign-in to finish (Ctrl+C cancels)…");
+        }
+        FlowEvent::Exchanging => eprintln!("Signed in in the browser; getting the tokens…"),
+        FlowEvent::DeviceCode {
+            user_code,
+            verification_uri,
+            expires_in_secs,
+        } => {
+            eprintln!("To sign in, open {verification_uri} on any device and enter the code:");
+            eprintln!("  {user_code}");
+            eprintln!(
+                "(the code expires in {} min; Ctrl+C cancels)",
+                expires_in_secs.div_ceil(60)
+            );
+        }
+        FlowEvent::Cached | FlowEvent::Refreshed => {}
+    }
+}
+
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("mailcfg: error: cannot start the network runtime: {e}");
+            None
+        }
+    }
 }
 
 fn test(path: &Path, mailboxes: &[String], transports: &[String]) -> u8 {

@@ -5,6 +5,8 @@
 //! - [`profile`]: the settings as types (connected accounts, SMTP transports, IMAP/POP3 mailboxes),
 //!   provider presets, validation with file/line/key findings, atomic load and save. No network.
 //! - [`secrets`]: client secrets, refresh tokens and passwords in the OS keyring (memory fallback).
+//! - [`oauth`]: sign-in (client credentials, browser with PKCE, device code, refresh), token claims
+//!   and the identity provider's errors explained.
 //! - [`export`]: the profile in other systems' formats (Thunderbird autoconfig, Cerb/CE/UM sheets,
 //!   Exchange Online PowerShell, env lines) and import back. Pure: no files, no network.
 //! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `test`, `export`) and exit codes.
@@ -12,6 +14,7 @@
 
 pub mod cli;
 pub mod export;
+pub mod oauth;
 pub mod profile;
 pub mod secrets;
 pub mod ui;

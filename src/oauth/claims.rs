@@ -1,0 +1,444 @@
+//! An access token's claims, decoded without verifying the signature (the mail server verifies
+//! it; we only read it to explain), and checked against what the account's mailboxes and
+//! transports need before any connection is tried. Hand-written: a JWT crate would verify, and
+//! here there is nothing to verify against; a base64 decode and a JSON read are all it takes.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::profile::{Flow, Profile, Protocol, Provider};
+
+/// Exchange Online's resource, as an address and as its well-known application ID.
+pub const EXCHANGE_AUDIENCES: &[&str] = &[
+    "https://outlook.office365.com",
+    "https://outlook.office.com",
+    "00000002-0000-0ff1-ce00-000000000000",
+];
+/// Microsoft Graph: the wrong resource for IMAP, POP and SMTP.
+pub const GRAPH_AUDIENCES: &[&str] = &[
+    "https://graph.microsoft.com",
+    "00000003-0000-0000-c000-000000000000",
+];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ClaimsError {
+    #[error(
+        "the access token is not a JWT (the provider issues opaque tokens), so its claims cannot be shown"
+    )]
+    Opaque,
+    #[error("the access token looks like a JWT but its claims cannot be read ({0})")]
+    Unreadable(String),
+}
+
+/// What an access token (or id_token) says about itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Claims {
+    pub audience: Vec<String>,
+    pub issuer: Option<String>,
+    pub tenant: Option<String>,
+    pub app_id: Option<String>,
+    pub app_name: Option<String>,
+    /// Application permissions (app-only tokens).
+    pub roles: Vec<String>,
+    /// Delegated permissions (`scp`, space-separated in the token).
+    pub scopes: Vec<String>,
+    /// The signed-in user's address (delegated tokens and id_tokens).
+    pub user: Option<String>,
+    /// The service principal or user object ID.
+    pub object_id: Option<String>,
+    /// Seconds since the Unix epoch.
+    pub expires: Option<u64>,
+    pub issued: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    aud: Option<OneOrMany>,
+    iss: Option<String>,
+    tid: Option<String>,
+    appid: Option<String>,
+    azp: Option<String>,
+    app_displayname: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    scp: Option<String>,
+    upn: Option<String>,
+    preferred_username: Option<String>,
+    email: Option<String>,
+    unique_name: Option<String>,
+    oid: Option<String>,
+    exp: Option<u64>,
+    iat: Option<u64>,
+}
+
+/// Reads a JWT's payload. No signature check: this is for explaining, never for trusting.
+pub fn decode(token: &str) -> Result<Claims, ClaimsError> {
+    let mut parts = token.split('.');
+    let (Some(_), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ClaimsError::Opaque);
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|e| ClaimsError::Unreadable(format!("base64: {e}")))?;
+    let raw: Raw = serde_json::from_slice(&bytes)
+        .map_err(|e| ClaimsError::Unreadable(format!("JSON: {e}")))?;
+    Ok(Claims {
+        audience: match raw.aud {
+            Some(OneOrMany::One(a)) => vec![a],
+            Some(OneOrMany::Many(v)) => v,
+            None => Vec::new(),
+        },
+        issuer: raw.iss,
+        tenant: raw.tid,
+        app_id: raw.appid.or(raw.azp),
+        app_name: raw.app_displayname,
+        roles: raw.roles,
+        scopes: raw
+            .scp
+            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
+        user: raw
+            .upn
+            .or(raw.preferred_username)
+            .or(raw.email)
+            .or(raw.unique_name),
+        object_id: raw.oid,
+        expires: raw.exp,
+        issued: raw.iat,
+    })
+}
+
+/// A service a mailbox or transport uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Service {
+    Imap,
+    Pop3,
+    Smtp,
+}
+
+impl Service {
+    /// The Exchange Online permission: application role (app-only) or delegated scope.
+    pub fn permission(self, flow: Flow) -> &'static str {
+        match (self, flow == Flow::AppOnly) {
+            (Service::Imap, true) => "IMAP.AccessAsApp",
+            (Service::Pop3, true) => "POP.AccessAsApp",
+            (Service::Smtp, true) => "SMTP.SendAsApp",
+            (Service::Imap, false) => "IMAP.AccessAsUser.All",
+            (Service::Pop3, false) => "POP.AccessAsUser.All",
+            (Service::Smtp, false) => "SMTP.Send",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Service::Imap => "IMAP",
+            Service::Pop3 => "POP3",
+            Service::Smtp => "SMTP",
+        }
+    }
+}
+
+/// One mailbox or transport that signs in with the account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Need {
+    pub service: Service,
+    /// The mailbox's or transport's name.
+    pub target: String,
+}
+
+/// What the account's mailboxes and transports need from its token.
+pub fn needs(profile: &Profile, account: &str) -> Vec<Need> {
+    let mailboxes = profile
+        .mailboxes
+        .iter()
+        .filter(|m| m.account.as_deref() == Some(account))
+        .map(|m| Need {
+            service: match m.protocol {
+                Protocol::Imap => Service::Imap,
+                Protocol::Pop3 => Service::Pop3,
+            },
+            target: m.name.clone(),
+        });
+    let transports = profile
+        .transports
+        .iter()
+        .filter(|t| t.auth && t.account.as_deref() == Some(account))
+        .map(|t| Need {
+            service: Service::Smtp,
+            target: t.name.clone(),
+        });
+    mailboxes.chain(transports).collect()
+}
+
+/// Something in the token that will make a connection fail, with the fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub title: String,
+    pub fix: String,
+}
+
+fn audience_is(claims: &Claims, known: &[&str]) -> bool {
+    claims
+        .audience
+        .iter()
+        .any(|a| known.contains(&a.trim_end_matches('/')))
+}
+
+/// Checks a token against the needs, before any connection. Only Microsoft's tokens are checked
+/// for audience and permissions (Google's are opaque); expiry is checked for all.
+pub fn check(
+    claims: &Claims,
+    flow: Flow,
+    provider: Provider,
+    needs: &[Need],
+    now: SystemTime,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if let Some(exp) = claims.expires
+        && UNIX_EPOCH + Duration::from_secs(exp) <= now
+    {
+        problems.push(Problem {
+            title: "the token has expired".into(),
+            fix: "sign in again (mailcfg refreshes tokens before expiry when it can)".into(),
+        });
+    }
+    if provider != Provider::Microsoft {
+        return problems;
+    }
+    if audience_is(claims, GRAPH_AUDIENCES) {
+        problems.push(Problem {
+            title: "the token is for Microsoft Graph, the wrong resource: IMAP, POP and SMTP refuse it".into(),
+            fix: if flow == Flow::AppOnly {
+                "use the scope https://outlook.office365.com/.default (not https://graph.microsoft.com/.default)".into()
+            } else {
+                "use the scopes https://outlook.office.com/IMAP.AccessAsUser.All, …/POP.AccessAsUser.All, …/SMTP.Send (the portal lists them under Microsoft Graph, but the token must be for Outlook)".into()
+            },
+        });
+    } else if !claims.audience.is_empty() && !audience_is(claims, EXCHANGE_AUDIENCES) {
+        problems.push(Problem {
+            title: format!("the token is for {}, not for Exchange Online", claims.audience.join(", ")),
+            fix: "request the token for Exchange Online: https://outlook.office365.com/.default (app-only) or https://outlook.office.com/… scopes (delegated)".into(),
+        });
+    }
+    let granted = if flow == Flow::AppOnly {
+        &claims.roles
+    } else {
+        &claims.scopes
+    };
+    let mut seen = Vec::new();
+    for need in needs {
+        let perm = need.service.permission(flow);
+        if seen.contains(&perm) || granted.iter().any(|g| g == perm) {
+            continue;
+        }
+        seen.push(perm);
+        let users: Vec<&str> = needs
+            .iter()
+            .filter(|n| n.service == need.service)
+            .map(|n| n.target.as_str())
+            .collect();
+        let fix = if flow == Flow::AppOnly {
+            format!(
+                "in Entra ID → App registrations → your app → API permissions, add the application permission {perm} of \"Office 365 Exchange Online\" (APIs my organization uses), then press \"Grant admin consent\" and sign in again"
+            )
+        } else {
+            format!(
+                "add the delegated permission {perm} (Microsoft Graph list, Outlook resource) in API permissions, grant consent, and make the account's scopes include https://outlook.office.com/{perm}"
+            )
+        };
+        problems.push(Problem {
+            title: format!(
+                "the token lacks {perm}, which {} needs for {} ({})",
+                need.service.label(),
+                users.join(", "),
+                if flow == Flow::AppOnly {
+                    "an application role"
+                } else {
+                    "a delegated scope"
+                }
+            ),
+            fix,
+        });
+    }
+    problems
+}
+
+impl Claims {
+    /// The summary a person reads: audience, tenant, app, permissions, user, expiry.
+    pub fn summary_lines(&self, now: SystemTime) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_owned()
+            } else {
+                v.join(" ")
+            }
+        };
+        out.push((
+            "audience",
+            if self.audience.is_empty() {
+                "(none)".into()
+            } else {
+                self.audience.join(", ")
+            },
+        ));
+        if let Some(t) = &self.tenant {
+            out.push(("tenant", t.clone()));
+        }
+        match (&self.app_id, &self.app_name) {
+            (Some(id), Some(name)) => out.push(("app", format!("{name} ({id})"))),
+            (Some(id), None) => out.push(("app ID", id.clone())),
+            _ => {}
+        }
+        if !self.roles.is_empty() || self.scopes.is_empty() {
+            out.push(("roles", list(&self.roles)));
+        }
+        if !self.scopes.is_empty() {
+            out.push(("scopes", list(&self.scopes)));
+        }
+        if let Some(u) = &self.user {
+            out.push(("user", u.clone()));
+        }
+        if let Some(exp) = self.expires {
+            out.push(("expires", expiry_words(exp, now)));
+        }
+        out
+    }
+}
+
+/// "in 59 min (2026-12-01 06:04 UTC)" or "3 min ago (…)".
+pub fn expiry_words(exp: u64, now: SystemTime) -> String {
+    let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let when = utc(exp);
+    if exp > now {
+        format!("in {} ({when})", span(exp - now))
+    } else {
+        format!("{} ago ({when})", span(now - exp))
+    }
+}
+
+fn span(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..7200 => format!("{} min", secs / 60),
+        7200..172_800 => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+        _ => format!("{} days", secs / 86_400),
+    }
+}
+
+/// A Unix time as `YYYY-MM-DD HH:MM UTC`. Hand-written (Howard Hinnant's days-to-civil) to avoid
+/// a date crate for one line of output.
+pub fn utc(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::presets;
+
+    fn jwt(payload: &serde_json::Value) -> String {
+        let b = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        format!(
+            "{}.{}.sig",
+            b(br#"{"alg":"none"}"#),
+            b(payload.to_string().as_bytes())
+        )
+    }
+
+    #[test]
+    fn decodes_microsoft_app_only_and_delegated_tokens() {
+        let c = decode(&jwt(&serde_json::json!({"aud":"https://outlook.office365.com","tid":"t","appid":"a","roles":["IMAP.AccessAsApp"],"exp":100}))).unwrap();
+        assert_eq!(c.audience, ["https://outlook.office365.com"]);
+        assert_eq!(c.roles, ["IMAP.AccessAsApp"]);
+        let d = decode(&jwt(&serde_json::json!({"aud":["x","y"],"scp":"IMAP.AccessAsUser.All SMTP.Send","upn":"alice@example.test"}))).unwrap();
+        assert_eq!(d.scopes, ["IMAP.AccessAsUser.All", "SMTP.Send"]);
+        assert_eq!(d.user.as_deref(), Some("alice@example.test"));
+        assert_eq!(decode("ya29.opaque-google-token"), Err(ClaimsError::Opaque));
+        assert!(matches!(decode("a.!!!.c"), Err(ClaimsError::Unreadable(_))));
+    }
+
+    #[test]
+    fn missing_roles_name_the_portal_step_and_graph_is_the_wrong_resource() {
+        let profile = presets::microsoft365_profile();
+        let account = &profile.accounts[0].name;
+        let needs = needs(&profile, account);
+        assert!(
+            needs.iter().any(|n| n.service == Service::Smtp)
+                && needs.iter().any(|n| n.service == Service::Imap),
+            "{needs:?}"
+        );
+        let now = UNIX_EPOCH + Duration::from_secs(1000);
+        let c = Claims {
+            audience: vec!["https://outlook.office365.com/".into()],
+            roles: vec!["IMAP.AccessAsApp".into()],
+            expires: Some(5000),
+            ..Claims::default()
+        };
+        let p = check(&c, Flow::AppOnly, Provider::Microsoft, &needs, now);
+        let titles: Vec<&str> = p.iter().map(|p| p.title.as_str()).collect();
+        assert!(
+            titles.iter().any(|t| t.contains("SMTP.SendAsApp")),
+            "{titles:?}"
+        );
+        assert!(
+            !titles.iter().any(|t| t.contains("IMAP.AccessAsApp")),
+            "{titles:?}"
+        );
+        assert!(p.iter().all(|p| !p.fix.contains("SMTP.SendAsApp") || p.fix.contains("Grant admin consent")));
+        let g = Claims {
+            audience: vec!["https://graph.microsoft.com".into()],
+            expires: Some(10),
+            ..Claims::default()
+        };
+        let p = check(&g, Flow::Delegated, Provider::Microsoft, &[], now);
+        assert!(p.iter().any(|p| p.title.contains("Microsoft Graph")));
+        assert!(p.iter().any(|p| p.title.contains("expired")));
+        assert!(check(&g, Flow::Delegated, Provider::Google, &needs, UNIX_EPOCH).is_empty());
+    }
+
+    #[test]
+    fn dates_and_summaries() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(1_795_000_000), "2026-11-18 11:06 UTC");
+        let c = Claims {
+            audience: vec!["a".into()],
+            scopes: vec!["SMTP.Send".into()],
+            user: Some("u@x".into()),
+            expires: Some(4600),
+            ..Claims::default()
+        };
+        let lines = c.summary_lines(UNIX_EPOCH + Duration::from_secs(1000));
+        assert!(
+            lines.contains(&("expires", "in 60 min (1970-01-01 01:16 UTC)".to_owned())),
+            "{lines:?}"
+        );
+        assert!(lines.iter().any(|(k, v)| *k == "user" && v == "u@x"));
+    }
+}

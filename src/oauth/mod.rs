@@ -1,0 +1,334 @@
+//! Sign-in: how a connected account gets its tokens, for the window and `mailcfg token` alike.
+//! [`TokenSource`] serves access tokens from memory while they are fresh, refreshes them shortly
+//! before expiry with the refresh token from the keyring, and otherwise runs the account's flow
+//! (app-only client credentials, delegated browser sign-in with PKCE, or device code).
+
+mod browser;
+pub mod claims;
+pub mod endpoints;
+pub mod explain;
+pub mod flows;
+pub mod loopback;
+
+use std::collections::HashMap;
+use std::error::Error as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Mutex;
+
+use crate::profile::{Account, Flow, TlsSettings};
+use crate::secrets::{self, Kind, Secrets};
+
+/// Access tokens this close to expiry are refreshed before use.
+pub const REFRESH_MARGIN: Duration = Duration::from_mins(2);
+/// How long a browser sign-in waits for the redirect.
+pub const DEFAULT_SIGN_IN_WAIT: Duration = Duration::from_mins(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    #[error("{message}\n    fix: {fix}")]
+    Config {
+        field: &'static str,
+        message: String,
+        fix: String,
+    },
+    /// The identity provider refused, explained.
+    #[error("{0}")]
+    Idp(Box<explain::Explanation>),
+    #[error("{what} failed at {url}: {detail}\n    fix: {fix}")]
+    Network {
+        url: String,
+        what: &'static str,
+        detail: String,
+        fix: &'static str,
+    },
+    #[error("{what} did not finish within {secs} s; start it again when ready")]
+    TimedOut { what: &'static str, secs: u64 },
+    #[error("the sign-in listener on this computer failed: {0}")]
+    Listener(String),
+    #[error("{0}")]
+    Protocol(String),
+    #[error(
+        "cannot read the OpenID configuration at {url}: {problem}\n    fix: check the account's `issuer`, or give token_url and authorize_url"
+    )]
+    Discovery { url: String, problem: String },
+    #[error(
+        "cannot use the CA file {path}: {problem}\n    fix: give a PEM certificate file in `tls.ca_file`"
+    )]
+    CaFile { path: String, problem: String },
+    #[error("{0}")]
+    Secret(#[from] secrets::SecretError),
+}
+
+/// What the identity provider handed out.
+pub struct TokenSet {
+    pub access_token: SecretString,
+    pub expires_at: Option<SystemTime>,
+    pub refresh_token: Option<SecretString>,
+    pub id_token: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+/// Progress a person must see during an interactive sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlowEvent {
+    /// The address of the sign-in page, and whether a browser was opened with it.
+    Browser {
+        url: String,
+        opened: Result<(), String>,
+    },
+    /// The browser came back; the code is being exchanged.
+    Exchanging,
+    DeviceCode {
+        user_code: String,
+        verification_uri: String,
+        expires_in_secs: u64,
+    },
+    /// Served from memory, or refreshed silently: no person needed.
+    Cached,
+    Refreshed,
+}
+
+/// A usable access token and what is known about it.
+#[derive(Clone)]
+pub struct AccessToken {
+    pub secret: SecretString,
+    pub expires_at: Option<SystemTime>,
+    /// The signed-in user's address, from the id_token (delegated sign-ins).
+    pub user: Option<String>,
+}
+
+/// Hands out access tokens per account: cached, refreshed, or fetched by the account's flow.
+/// Requests for one account wait for each other, so one run never fetches the same token twice.
+pub struct TokenSource {
+    http: reqwest::Client,
+    secrets: Secrets,
+    slots: std::sync::Mutex<HashMap<String, Arc<Mutex<Option<AccessToken>>>>>,
+    fetches: AtomicUsize,
+    sign_in_wait: Duration,
+}
+
+impl TokenSource {
+    pub fn new(
+        tls: &TlsSettings,
+        base_dir: Option<&Path>,
+        secrets: Secrets,
+    ) -> Result<Self, OAuthError> {
+        Ok(Self {
+            http: http_client(tls, base_dir)?,
+            secrets,
+            slots: std::sync::Mutex::default(),
+            fetches: AtomicUsize::new(0),
+            sign_in_wait: DEFAULT_SIGN_IN_WAIT,
+        })
+    }
+
+    #[must_use]
+    pub fn with_sign_in_wait(mut self, wait: Duration) -> Self {
+        self.sign_in_wait = wait;
+        self
+    }
+
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    /// How many times a token was fetched from the identity provider (not served from memory).
+    pub fn fetch_count(&self) -> usize {
+        self.fetches.load(Ordering::Relaxed)
+    }
+
+    /// A fresh access token for the account.
+    pub async fn token(
+        &self,
+        account: &Account,
+        on_event: &(dyn Fn(FlowEvent) + Send + Sync),
+    ) -> Result<AccessToken, OAuthError> {
+        let slot = {
+            let mut slots = self
+                .slots
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            slots.entry(account.name.clone()).or_default().clone()
+        };
+        let mut cached = slot.lock().await;
+        if let Some(t) = cached.as_ref()
+            && fresh(t.expires_at)
+        {
+            on_event(FlowEvent::Cached);
+            return Ok(t.clone());
+        }
+        let token = self.fetch(account, on_event).await?;
+        *cached = Some(token.clone());
+        Ok(token)
+    }
+
+    /// Forgets the account's cached access token and stored refresh token (sign out).
+    pub async fn forget(&self, account: &Account) -> Result<(), OAuthError> {
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&account.name);
+        if let Some(s) = slot {
+            *s.lock().await = None;
+        }
+        self.secrets.set(
+            &secrets::account_entry(&account.name),
+            Kind::RefreshToken,
+            None,
+        )?;
+        Ok(())
+    }
+
+    async fn fetch(
+        &self,
+        account: &Account,
+        on_event: &(dyn Fn(FlowEvent) + Send + Sync),
+    ) -> Result<AccessToken, OAuthError> {
+        let endpoints = match endpoints::known(account)? {
+            Some(e) => e,
+            None => endpoints::discover(account, &self.http).await?,
+        };
+        let entry = secrets::account_entry(&account.name);
+        let secret = self.secrets.client_secret(&entry)?;
+        let req = flows::Request {
+            account,
+            endpoints: &endpoints,
+            secret,
+            http: &self.http,
+        };
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let set = match account.flow {
+            Flow::AppOnly => flows::client_credentials(&req).await?,
+            Flow::Delegated | Flow::DeviceCode => {
+                let refreshed = match self.secrets.get(&entry, Kind::RefreshToken)? {
+                    // A refused refresh token (expired, revoked) falls through to a new sign-in.
+                    Some(rt) => flows::refresh(&req, &rt).await.ok(),
+                    None => None,
+                };
+                if let Some(set) = refreshed {
+                    on_event(FlowEvent::Refreshed);
+                    set
+                } else if account.flow == Flow::Delegated {
+                    flows::authorization_code(&req, self.sign_in_wait, on_event).await?
+                } else {
+                    flows::device_code(&req, on_event).await?
+                }
+            }
+        };
+        if let Some(rt) = &set.refresh_token {
+            // Not fatal: the token works for this session even where the keyring refused it.
+            let _ = self.secrets.set(&entry, Kind::RefreshToken, Some(rt));
+        }
+        let user = set
+            .id_token
+            .as_deref()
+            .and_then(|t| claims::decode(t).ok())
+            .and_then(|c| c.user);
+        Ok(AccessToken {
+            secret: set.access_token,
+            expires_at: set.expires_at,
+            user,
+        })
+    }
+}
+
+fn fresh(expires_at: Option<SystemTime>) -> bool {
+    expires_at.is_none_or(|t| t > SystemTime::now() + REFRESH_MARGIN)
+}
+
+/// The one HTTP client for identity providers: rustls, the system roots plus `tls.ca_file`, no
+/// redirects (as OAuth2 token endpoints require), bounded times.
+pub fn http_client(
+    tls: &TlsSettings,
+    base_dir: Option<&Path>,
+) -> Result<reqwest::Client, OAuthError> {
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .user_agent(concat!("mailcfg/", env!("CARGO_PKG_VERSION")));
+    if let Some(ca) = &tls.ca_file {
+        let path = base_dir.map_or_else(|| ca.clone(), |d| d.join(ca));
+        let shown = path.display().to_string();
+        let pem = std::fs::read(&path).map_err(|e| OAuthError::CaFile {
+            path: shown.clone(),
+            problem: e.to_string(),
+        })?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| OAuthError::CaFile {
+                path: shown.clone(),
+                problem: e.to_string(),
+            })?;
+        if certs.is_empty() {
+            return Err(OAuthError::CaFile {
+                path: shown,
+                problem: "it holds no PEM certificate".into(),
+            });
+        }
+        b = b.tls_certs_merge(certs);
+    }
+    b.build()
+        .map_err(|e| OAuthError::Protocol(format!("cannot set up HTTPS: {e}")))
+}
+
+/// A network failure in words: which address, and what failed (DNS, connect, TLS, timeout).
+pub(crate) fn network_error(url: &str, e: &reqwest::Error) -> OAuthError {
+    let mut chain = String::new();
+    let mut src: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = src {
+        chain.push_str(&s.to_string().to_lowercase());
+        chain.push(' ');
+        src = s.source();
+    }
+    let (what, fix) = if e.is_timeout() {
+        (
+            "the request timed out",
+            "check that the address is right and reachable from this network",
+        )
+    } else if chain.contains("dns")
+        || chain.contains("failed to lookup")
+        || chain.contains("name or service not known")
+    {
+        (
+            "the name lookup (DNS)",
+            "check the host name in the address, and this computer's DNS",
+        )
+    } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake")
+    {
+        (
+            "the TLS handshake",
+            "if the server uses a private CA, set `tls.ca_file`; otherwise check the address",
+        )
+    } else if e.is_connect() {
+        (
+            "connecting",
+            "check the address and port, and any firewall or proxy in between",
+        )
+    } else {
+        (
+            "the request",
+            "try again; if it persists, check the address",
+        )
+    };
+    // reqwest's messages name the URL and the cause, never a request body (where secrets travel).
+    let detail = e
+        .source()
+        .map_or_else(|| e.to_string(), ToString::to_string);
+    OAuthError::Network {
+        url: url.to_owned(),
+        what,
+        detail,
+        fix,
+    }
+}
+
+/// The raw secret of an access token, for the SASL string and `--show-token` only.
+pub fn expose(token: &AccessToken) -> &str {
+    token.secret.expose_secret()
+}
