@@ -102,6 +102,17 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Store an account's client secret in the OS keyring. The secret is read from standard input,
+    /// never from the command line, where the shell history and other users could see it.
+    Secret {
+        #[arg(long)]
+        profile: PathBuf,
+        #[arg(long)]
+        account: String,
+        /// Remove the account's stored client secret and refresh token (sign out) instead.
+        #[arg(long)]
+        delete: bool,
+    },
 }
 
 pub fn run(command: Command) -> ExitCode {
@@ -124,6 +135,11 @@ pub fn run(command: Command) -> ExitCode {
             format,
             output,
         } => export(&profile, &format, output.as_deref()),
+        Command::Secret {
+            profile,
+            account,
+            delete,
+        } => secret(&profile, &account, delete),
     })
 }
 
@@ -198,10 +214,9 @@ fn print_findings(findings: &[Finding]) {
     }
 }
 
-fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
-    let Some(p) = load_or_report(path) else {
-        return EXIT_BAD_INPUT;
-    };
+/// The profile and one of its accounts, or the error said and `None`.
+fn load_account(path: &Path, account: &str) -> Option<(Profile, crate::profile::Account)> {
+    let p = load_or_report(path)?;
     let Some(acc) = p.account(account).cloned() else {
         eprintln!(
             "{}: error: no connected account named \"{account}\"",
@@ -211,6 +226,72 @@ fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
             "    fix: use one of: {}",
             names(p.accounts.iter().map(|a| a.name.as_str()))
         );
+        return None;
+    };
+    Some((p, acc))
+}
+
+fn secret(path: &Path, account: &str, delete: bool) -> u8 {
+    use crate::secrets::{Kind, Secrets, account_entry};
+    let Some((_, acc)) = load_account(path, account) else {
+        return EXIT_BAD_INPUT;
+    };
+    let secrets = Secrets::open();
+    if !secrets.is_persistent() {
+        eprintln!(
+            "mailcfg secret: error: {}",
+            secrets.notice().unwrap_or("no OS keyring is available")
+        );
+        return EXIT_FAILED;
+    }
+    let entry = account_entry(&acc.name);
+    let value = if delete {
+        None
+    } else {
+        let mut line = String::new();
+        if let Err(e) = std::io::stdin().read_line(&mut line) {
+            eprintln!("mailcfg secret: error: cannot read the secret from standard input: {e}");
+            return EXIT_BAD_INPUT;
+        }
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            eprintln!("mailcfg secret: error: standard input held no secret");
+            eprintln!(
+                "    fix: pipe the secret's Value in, e.g. `secret-tool lookup …  | mailcfg secret --profile P --account A`, or type it and press Enter"
+            );
+            return EXIT_BAD_INPUT;
+        }
+        Some(secrecy::SecretString::from(line.to_owned()))
+    };
+    let mut result = secrets.set(&entry, Kind::ClientSecret, value.as_ref());
+    if delete && result.is_ok() {
+        result = secrets.set(&entry, Kind::RefreshToken, None);
+    }
+    match result {
+        Ok(()) if delete => {
+            println!(
+                "Removed the client secret and saved sign-in of account \"{}\" from the OS keyring.",
+                acc.name
+            );
+            EXIT_OK
+        }
+        Ok(()) => {
+            println!(
+                "Stored the client secret of account \"{}\" in the OS keyring (service \"{}\", entry \"{entry}\").",
+                acc.name,
+                crate::secrets::SERVICE
+            );
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("mailcfg secret: error: {e}");
+            EXIT_FAILED
+        }
+    }
+}
+
+fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
+    let Some((p, acc)) = load_account(path, account) else {
         return EXIT_BAD_INPUT;
     };
     let secrets = crate::secrets::Secrets::open();

@@ -4,7 +4,9 @@
 # when everything is there: one dpkg-query, no apt at all. Our Dovecot never reads /etc/dovecot,
 # so a system instance the package may start does not matter (own ports and base_dir).
 set -euo pipefail
-packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond openssl curl)
+# chromium is the browser of the delegated sign-in tests; dbus-daemon (dbus-run-session) and
+# gnome-keyring give the keyring tests a real Secret Service.
+packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond openssl curl chromium dbus-daemon gnome-keyring)
 missing=()
 # One dpkg-query for all: unknown packages print nothing, so compare against the list.
 installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null | awk '/ install ok installed$/ {print $1}' || true)
