@@ -7,6 +7,9 @@
 //! - [`secrets`]: client secrets, refresh tokens and passwords in the OS keyring (memory fallback).
 //! - [`oauth`]: sign-in (client credentials, browser with PKCE, device code, refresh), token claims
 //!   and the identity provider's errors explained.
+//! - [`probe`]: the connection test of a mailbox (IMAP/POP3) or transport (SMTP), step by step
+//!   (DNS, TCP, TLS, greeting, capabilities, sign-in, EXAMINE/STAT/RCPT), with a masked transcript
+//!   and a diagnosis of every known failure.
 //! - [`export`]: the profile in other systems' formats (Thunderbird autoconfig, Cerb/CE/UM sheets,
 //!   Exchange Online PowerShell, env lines) and import back. Pure: no files, no network.
 //! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `test`, `export`) and exit codes.
@@ -15,6 +18,7 @@
 pub mod cli;
 pub mod export;
 pub mod oauth;
+pub mod probe;
 pub mod profile;
 pub mod secrets;
 pub mod ui;

@@ -1,0 +1,434 @@
+//! IMAP through async-imap, over the probe's own (recorded) stream.
+//!
+//! async-imap has no SASL-IR; sending the mechanism name together with the initial response as
+//! `authenticate`'s "mechanism" gives `AUTHENTICATE XOAUTH2 <b64>` on the wire, one round trip,
+//! and its authenticator is then called only for an error challenge, which it answers with the
+//! mechanism's empty answer so that the server's final reply comes. async-imap's errors describe a
+//! reply in Debug form, so the server's line itself is taken from the transcript. Capabilities are
+//! read from the transcript too (the greeting's `[CAPABILITY …]`, or a `* CAPABILITY` line).
+
+use async_imap::Client;
+use async_imap::error::Error as ImapError;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::diagnose::Symptom;
+use super::net::Conn;
+use super::sasl::{self, Sasl};
+use super::transcript::Recorded;
+use super::{Credential, Run, Status, Step, Target};
+use crate::profile::Encryption;
+
+type Stream = Recorded<Conn>;
+
+pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
+    let after_connect = [
+        Step::Greeting,
+        Step::Capabilities,
+        Step::Authenticate,
+        Step::Mailbox,
+        Step::Logout,
+    ];
+    let Some(conn) = run.open(t).await else {
+        run.skip(&after_connect);
+        return;
+    };
+    if session(run, t, cred, conn).await.is_none() {
+        run.skip(&after_connect);
+    }
+}
+
+/// `None`: a step failed (and said so).
+#[allow(clippy::too_many_lines)] // the steps in order, read top to bottom
+async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Conn) -> Option<()> {
+    // Greeting.
+    let s = run.begin(Step::Greeting);
+    let mut client = Client::new(Recorded::new(conn, run.rec.clone()));
+    match run.timed(client.read_response()).await {
+        None => {
+            if t.encryption == Encryption::Tls {
+                let detail = format!("no IMAP greeting within {}", run.secs());
+                run.fail(&s, detail, &Symptom::NoGreeting);
+            } else {
+                run.no_greeting(&s, "IMAP").await;
+            }
+            return None;
+        }
+        Some(Ok(Some(_))) => {
+            let line = run.reply(&s);
+            if line.starts_with("* OK") || line.starts_with("* PREAUTH") {
+                run.ok(&s, line);
+            } else {
+                run.fail(&s, line.clone(), &Symptom::Reply(line));
+                return None;
+            }
+        }
+        Some(Ok(None)) => {
+            let detail = "the server closed the connection without a greeting";
+            run.fail(&s, detail, &Symptom::Closed);
+            return None;
+        }
+        Some(Err(_)) => {
+            let line = run.reply(&s);
+            run.fail(
+                &s,
+                format!("not an IMAP greeting: {line}"),
+                &Symptom::Garbage(line.clone()),
+            );
+            return None;
+        }
+    }
+
+    // Capabilities (from the greeting, else asked).
+    let mut caps = capabilities(run, &mut client, t).await?;
+
+    if t.encryption == Encryption::StartTls {
+        let s = run.begin(Step::StartTls);
+        if !caps.iter().any(|c| c == "STARTTLS") {
+            run.fail(
+                &s,
+                format!(
+                    "the server does not offer STARTTLS (capabilities: {})",
+                    caps.join(" ")
+                ),
+                &Symptom::StartTlsNotOffered,
+            );
+            return None;
+        }
+        match run
+            .timed(client.run_command_and_check_ok("STARTTLS", None))
+            .await
+        {
+            None => {
+                let detail = format!("no answer to STARTTLS within {}", run.secs());
+                run.fail(&s, detail, &Symptom::Timeout);
+                return None;
+            }
+            Some(Err(_)) => {
+                let line = run.reply(&s);
+                run.fail(&s, line.clone(), &Symptom::Reply(line));
+                return None;
+            }
+            Some(Ok(())) => run.ok(&s, run.reply(&s)),
+        }
+        let Conn::Plain(tcp) = client.into_inner().into_inner() else {
+            return None;
+        };
+        let conn = run.tls(tcp, t.host, true).await?;
+        client = Client::new(Recorded::new(conn, run.rec.clone()));
+        caps = ask_capabilities(run, &mut client).await?;
+    }
+
+    // Authenticate.
+    let s = run.begin(Step::Authenticate);
+    let Some(sasl) = sasl::prepare(cred, t.host, t.port, &run.rec) else {
+        run.end(
+            &s,
+            Status::Skipped,
+            "no credential given: stopped before sign-in",
+        );
+        run.skip(&[Step::Mailbox, Step::Logout]);
+        return Some(());
+    };
+    let wanted = format!("AUTH={}", sasl.mech);
+    let offered = caps.contains(&wanted);
+    if !offered && !matches!(cred, Credential::Password { .. }) {
+        let mechs: Vec<&str> = caps
+            .iter()
+            .filter_map(|c| c.strip_prefix("AUTH="))
+            .collect();
+        let detail = format!(
+            "the server does not offer {} (it offers: {})",
+            sasl.mech,
+            if mechs.is_empty() {
+                "no SASL mechanism".to_owned()
+            } else {
+                mechs.join(" ")
+            }
+        );
+        let disabled = caps.iter().any(|c| c == "LOGINDISABLED");
+        let symptom = Symptom::MechanismNotOffered {
+            mech: sasl.mech.to_owned(),
+            tls_first: disabled || (mechs.is_empty() && t.encryption == Encryption::None),
+        };
+        run.fail(&s, detail, &symptom);
+        return None;
+    }
+    let ir = caps.iter().any(|c| c == "SASL-IR");
+    let challenges = Arc::new(Mutex::new(Vec::new()));
+    let auth = Answer {
+        first: (!ir).then(|| sasl.raw.clone()),
+        on_error: error_answer_raw(&sasl),
+        challenges: challenges.clone(),
+    };
+    let command = if ir {
+        format!("{} {}", sasl.mech, sasl.initial)
+    } else {
+        sasl.mech.to_owned()
+    };
+    let result = if let Credential::Password { user, password } = cred {
+        if offered {
+            run.timed(client.authenticate(command, auth)).await
+        } else {
+            use secrecy::ExposeSecret as _;
+            run.timed(client.login(user, password.expose_secret()))
+                .await
+        }
+    } else {
+        run.timed(client.authenticate(command, auth)).await
+    };
+    let decoded: Vec<String> = challenges
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    for c in &decoded {
+        run.rec
+            .info(&format!("the server's challenge, decoded: {c}"));
+    }
+    let mut session = match result {
+        None => {
+            let detail = format!("no answer to AUTHENTICATE within {}", run.secs());
+            run.fail(&s, detail, &Symptom::Timeout);
+            return None;
+        }
+        Some(Err((e, _))) => {
+            auth_failed(run, &s, &e, decoded.first().cloned());
+            return None;
+        }
+        Some(Ok(session)) => {
+            let how = if ir {
+                "with SASL-IR, 1 round trip"
+            } else {
+                "2 round trips (no SASL-IR)"
+            };
+            run.ok(
+                &s,
+                format!("{} accepted ({how}): {}", sasl.mech, run.reply(&s)),
+            );
+            session
+        }
+    };
+
+    // Mailbox: EXAMINE, so that no flag changes.
+    let s = run.begin(Step::Mailbox);
+    match run.timed(session.examine("INBOX")).await {
+        None => {
+            let detail = format!("no answer to EXAMINE INBOX within {}", run.secs());
+            run.fail(&s, detail, &Symptom::Timeout);
+            return None;
+        }
+        Some(Err(e)) => {
+            let line = run.reply(&s);
+            let symptom = if lost(&e) {
+                Symptom::ClosedAfterAuth
+            } else {
+                Symptom::Reply(line.clone())
+            };
+            let detail = if lost(&e) {
+                format!(
+                    "EXAMINE INBOX: the server closed the connection after sign-in (last line: {line})"
+                )
+            } else {
+                format!("EXAMINE INBOX: {line}")
+            };
+            run.fail(&s, detail, &symptom);
+            return None;
+        }
+        Some(Ok(mb)) => {
+            let n = mb.exists;
+            run.ok(
+                &s,
+                format!(
+                    "EXAMINE INBOX: {n} message{}",
+                    if n == 1 { "" } else { "s" }
+                ),
+            );
+        }
+    }
+
+    // Logout.
+    let s = run.begin(Step::Logout);
+    match run.timed(session.logout()).await {
+        Some(Ok(())) => run.ok(&s, run.reply(&s)),
+        None => {
+            let detail = format!("no answer to LOGOUT within {}", run.secs());
+            run.end(&s, Status::Warning, detail);
+        }
+        Some(Err(_)) => {
+            let detail = format!("LOGOUT: {}", run.reply(&s));
+            run.end(&s, Status::Warning, detail);
+        }
+    }
+    Some(())
+}
+
+fn lost(e: &ImapError) -> bool {
+    match e {
+        ImapError::ConnectionLost => true,
+        ImapError::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::BrokenPipe
+        ),
+        _ => false,
+    }
+}
+
+fn auth_failed(run: &mut Run<'_>, s: &super::Started, e: &ImapError, challenge: Option<String>) {
+    if lost(e) {
+        let detail = "the server closed the connection right after AUTHENTICATE, with no reply";
+        run.fail(s, detail, &Symptom::ClosedAfterAuth);
+        return;
+    }
+    let reply = run.reply(s);
+    let detail = match &challenge {
+        Some(c) => format!("{reply} (the server refused the token: {c})"),
+        None => reply.clone(),
+    };
+    run.fail(s, detail, &Symptom::AuthRefused { reply, challenge });
+}
+
+/// The greeting's capabilities, or those a CAPABILITY command gets.
+async fn capabilities(
+    run: &mut Run<'_>,
+    client: &mut Client<Stream>,
+    _t: &Target<'_>,
+) -> Option<Vec<String>> {
+    let greeting = run.rec.since(0);
+    if let Some(caps) = greeting.iter().rev().find_map(|l| parse_caps(&l.text)) {
+        let s = run.begin(Step::Capabilities);
+        run.ok(&s, describe(&caps) + " (from the greeting)");
+        return Some(caps);
+    }
+    ask_capabilities(run, client).await
+}
+
+async fn ask_capabilities(run: &mut Run<'_>, client: &mut Client<Stream>) -> Option<Vec<String>> {
+    let s = run.begin(Step::Capabilities);
+    let from = run.rec.len();
+    match run
+        .timed(client.run_command_and_check_ok("CAPABILITY", None))
+        .await
+    {
+        None => {
+            let detail = format!("no answer to CAPABILITY within {}", run.secs());
+            run.fail(&s, detail, &Symptom::Timeout);
+            None
+        }
+        Some(Err(e)) => {
+            let line = run.reply(&s);
+            let symptom = if lost(&e) {
+                Symptom::Closed
+            } else {
+                Symptom::Reply(line.clone())
+            };
+            run.fail(&s, format!("CAPABILITY: {line}"), &symptom);
+            None
+        }
+        Some(Ok(())) => {
+            let caps = run
+                .rec
+                .since(from)
+                .iter()
+                .find_map(|l| parse_caps(&l.text))
+                .unwrap_or_default();
+            run.ok(&s, describe(&caps));
+            Some(caps)
+        }
+    }
+}
+
+fn describe(caps: &[String]) -> String {
+    let mechs: Vec<&str> = caps
+        .iter()
+        .filter_map(|c| c.strip_prefix("AUTH="))
+        .collect();
+    let has = |c: &str| caps.iter().any(|x| x == c);
+    format!(
+        "SASL: {}; SASL-IR {}; STARTTLS {}",
+        if mechs.is_empty() {
+            "none offered".to_owned()
+        } else {
+            mechs.join(" ")
+        },
+        if has("SASL-IR") { "yes" } else { "no" },
+        if has("STARTTLS") {
+            "offered"
+        } else {
+            "not offered"
+        },
+    )
+}
+
+/// `[CAPABILITY a b]` in a status line, or a `* CAPABILITY a b` line, upper-cased.
+pub(crate) fn parse_caps(line: &str) -> Option<Vec<String>> {
+    let list = if let Some(rest) = line.strip_prefix("* CAPABILITY ") {
+        rest
+    } else {
+        let start = line.find("[CAPABILITY ")? + "[CAPABILITY ".len();
+        let end = line[start..].find(']')? + start;
+        &line[start..end]
+    };
+    Some(
+        list.split_whitespace()
+            .map(str::to_ascii_uppercase)
+            .collect(),
+    )
+}
+
+fn error_answer_raw(sasl: &Sasl) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(sasl.error_answer)
+        .unwrap_or_default()
+}
+
+/// async-imap's authenticator: the initial response when the server asks for it (no SASL-IR),
+/// then the empty answer to an error challenge, which it keeps (decoded) for the report.
+struct Answer {
+    first: Option<Vec<u8>>,
+    on_error: Vec<u8>,
+    challenges: Arc<Mutex<Vec<String>>>,
+}
+
+impl async_imap::Authenticator for Answer {
+    type Response = Vec<u8>;
+    fn process(&mut self, challenge: &[u8]) -> Vec<u8> {
+        if let Some(first) = self.first.take() {
+            return first;
+        }
+        if !challenge.is_empty() {
+            self.challenges
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(String::from_utf8_lossy(challenge).into_owned());
+        }
+        self.on_error.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_from_greeting_and_command() {
+        let g =
+            "* OK [CAPABILITY IMAP4rev1 SASL-IR STARTTLS AUTH=XOAUTH2 auth=plain] Dovecot ready.";
+        assert_eq!(
+            parse_caps(g).unwrap(),
+            [
+                "IMAP4REV1",
+                "SASL-IR",
+                "STARTTLS",
+                "AUTH=XOAUTH2",
+                "AUTH=PLAIN"
+            ]
+        );
+        assert_eq!(
+            parse_caps("* CAPABILITY IMAP4rev1 AUTH=OAUTHBEARER").unwrap(),
+            ["IMAP4REV1", "AUTH=OAUTHBEARER"]
+        );
+        assert!(parse_caps("* OK ready").is_none());
+    }
+}

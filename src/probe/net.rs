@@ -1,0 +1,320 @@
+//! The network below the protocols: name lookup (every address), TCP connect (per address, with
+//! each address's error), and TLS with the system roots plus `tls.ca_file`, reporting version,
+//! cipher and certificate, and saying plainly whether a certificate is untrusted, expired or for
+//! another name.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::client::danger::{
+    HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
+};
+use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio_rustls::rustls::{
+    self, CertificateError, ClientConfig, DigitallySignedStruct, SignatureScheme,
+};
+
+use super::cert;
+
+/// A connection before or after TLS.
+pub(crate) enum Conn {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_flush(cx),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// Every address of `host`, in the resolver's order.
+pub(crate) async fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    let mut all: Vec<SocketAddr> = tokio::net::lookup_host((host, port)).await?.collect();
+    all.dedup();
+    Ok(all)
+}
+
+/// Why one address could not be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConnectFailure {
+    Refused,
+    TimedOut,
+    Unreachable,
+    Other,
+}
+
+pub(crate) fn classify_connect(e: &io::Error) -> ConnectFailure {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => ConnectFailure::Refused,
+        io::ErrorKind::TimedOut => ConnectFailure::TimedOut,
+        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+            ConnectFailure::Unreachable
+        }
+        _ => ConnectFailure::Other,
+    }
+}
+
+/// What the TLS step found out.
+#[derive(Debug, Clone)]
+pub(crate) struct TlsInfo {
+    pub version: String,
+    pub cipher: String,
+    pub cert: Option<cert::Summary>,
+}
+
+impl fmt::Display for TlsInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}, {}", self.version, self.cipher)?;
+        if let Some(c) = &self.cert {
+            write!(f, "; certificate {c}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why TLS failed, in the terms a person can act on.
+#[derive(Debug, Clone)]
+pub(crate) enum TlsFailure {
+    /// The CA file could not be read.
+    CaFile(String),
+    Untrusted(Option<cert::Summary>),
+    Expired(Option<cert::Summary>),
+    NotYetValid(Option<cert::Summary>),
+    WrongName(Option<cert::Summary>),
+    /// The server answered the TLS hello with plain text (a STARTTLS or plain port).
+    PlainText,
+    Other(String),
+}
+
+/// The TLS settings of one test: platform roots plus the optional CA file, and a record of the
+/// server's certificate even when it was refused (to say who issued it).
+pub(crate) struct Tls {
+    config: Arc<ClientConfig>,
+    seen: Arc<Mutex<Option<Vec<u8>>>>,
+}
+
+impl Tls {
+    pub(crate) fn new(ca_file: Option<&Path>) -> Result<Self, TlsFailure> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut extra = Vec::new();
+        if let Some(path) = ca_file {
+            let shown = path.display();
+            let certs = CertificateDer::pem_file_iter(path)
+                .map_err(|e| TlsFailure::CaFile(format!("cannot read the CA file {shown}: {e}")))?;
+            for c in certs {
+                extra.push(c.map_err(|e| {
+                    TlsFailure::CaFile(format!("the CA file {shown} is not valid PEM: {e}"))
+                })?);
+            }
+            if extra.is_empty() {
+                return Err(TlsFailure::CaFile(format!(
+                    "the CA file {shown} holds no PEM certificate"
+                )));
+            }
+        }
+        let inner =
+            rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+                .map_err(|e| TlsFailure::Other(format!("cannot load the system roots: {e}")))?;
+        let seen = Arc::new(Mutex::new(None));
+        let verifier = Arc::new(Capturing {
+            inner,
+            seen: seen.clone(),
+        });
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TlsFailure::Other(e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth();
+        Ok(Self {
+            config: Arc::new(config),
+            seen,
+        })
+    }
+
+    /// The TLS handshake over `tcp` for `host` (a name or an IP address).
+    pub(crate) async fn handshake(
+        &self,
+        tcp: TcpStream,
+        host: &str,
+    ) -> Result<(TlsStream<TcpStream>, TlsInfo), TlsFailure> {
+        let name = ServerName::try_from(host.to_owned())
+            .map_err(|e| TlsFailure::Other(format!("\"{host}\" is not a valid TLS name: {e}")))?;
+        let connector = TlsConnector::from(self.config.clone());
+        let seen_cert = || {
+            self.seen
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_deref()
+                .and_then(cert::summary)
+        };
+        match connector.connect(name, tcp).await {
+            Ok(stream) => {
+                let (_, conn) = stream.get_ref();
+                let version = conn
+                    .protocol_version()
+                    .map_or_else(|| "TLS".to_owned(), |v| tls_version(v.as_str()));
+                let cipher = conn.negotiated_cipher_suite().map_or_else(
+                    || "unknown cipher".to_owned(),
+                    |c| c.suite().as_str().unwrap_or("unknown cipher").to_owned(),
+                );
+                let cert = conn
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .and_then(|c| cert::summary(c));
+                Ok((
+                    stream,
+                    TlsInfo {
+                        version,
+                        cipher,
+                        cert,
+                    },
+                ))
+            }
+            Err(e) => Err(classify_tls(&e, seen_cert())),
+        }
+    }
+}
+
+fn tls_version(v: Option<&str>) -> String {
+    match v {
+        Some("TLSv1_3") => "TLS 1.3".to_owned(),
+        Some("TLSv1_2") => "TLS 1.2".to_owned(),
+        Some(other) => other.to_owned(),
+        None => "TLS".to_owned(),
+    }
+}
+
+fn classify_tls(e: &io::Error, cert: Option<cert::Summary>) -> TlsFailure {
+    let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
+    match inner {
+        Some(rustls::Error::InvalidCertificate(ce)) => match ce {
+            CertificateError::UnknownIssuer => TlsFailure::Untrusted(cert),
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                TlsFailure::Expired(cert)
+            }
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                TlsFailure::NotYetValid(cert)
+            }
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                TlsFailure::WrongName(cert)
+            }
+            other => TlsFailure::Other(format!("the certificate was refused: {other:?}")),
+        },
+        Some(rustls::Error::InvalidMessage(_)) => TlsFailure::PlainText,
+        Some(other) => TlsFailure::Other(other.to_string()),
+        None if e.kind() == io::ErrorKind::UnexpectedEof => TlsFailure::Other(
+            "the server closed the connection during the TLS handshake".to_owned(),
+        ),
+        None => TlsFailure::Other(e.to_string()),
+    }
+}
+
+/// Delegates to the platform verifier and keeps the server's certificate for the report.
+struct Capturing {
+    inner: rustls_platform_verifier::Verifier,
+    seen: Arc<Mutex<Option<Vec<u8>>>>,
+}
+
+impl fmt::Debug for Capturing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Capturing")
+    }
+}
+
+impl ServerCertVerifier for Capturing {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        *self.seen.lock().unwrap_or_else(PoisonError::into_inner) = Some(end_entity.to_vec());
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// Whether `addr` answers a TLS hello (used after a plain-text greeting never came: is this an
+/// implicit-TLS port?). Any TLS answer counts, even a refused certificate.
+pub(crate) async fn speaks_tls(addr: SocketAddr, host: &str, tls: &Tls, within: Duration) -> bool {
+    let attempt = async {
+        let tcp = TcpStream::connect(addr).await.ok()?;
+        Some(match tls.handshake(tcp, host).await {
+            Ok(_)
+            | Err(
+                TlsFailure::Untrusted(_)
+                | TlsFailure::Expired(_)
+                | TlsFailure::NotYetValid(_)
+                | TlsFailure::WrongName(_),
+            ) => true,
+            Err(_) => false,
+        })
+    };
+    matches!(tokio::time::timeout(within, attempt).await, Ok(Some(true)))
+}

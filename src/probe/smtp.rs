@@ -1,0 +1,443 @@
+//! SMTP, a small client of ours rather than lettre's connection-level API. lettre 0.11 can take a
+//! pre-made stream (`AsyncSmtpConnection::connect_with_transport`), but that call reads the
+//! greeting and sends EHLO in one go (no separate greeting and capability steps to time and
+//! report), STARTTLS there is lettre's own upgrade with its own TLS settings (not the probe's
+//! verifier, which says why a certificate was refused and describes it), and its XOAUTH2 does not
+//! answer a `334` error challenge (it fails with "mechanism does not expect a challenge"), so the
+//! server's final `535 …` line, the one the diagnosis needs, never comes. The commands the test
+//! needs (EHLO, STARTTLS, AUTH, MAIL, RCPT, RSET, DATA, QUIT) are few; this also keeps lettre out
+//! of the dependency tree.
+
+use super::diagnose::Symptom;
+use super::lines::Lines;
+use super::net::Conn;
+use super::sasl;
+use super::{Credential, Run, Started, Status, Step, Target};
+use crate::profile::Encryption;
+
+/// One SMTP reply: its code and its lines (text after the code).
+struct Reply {
+    code: u16,
+    lines: Vec<String>,
+}
+
+impl Reply {
+    fn last(&self) -> String {
+        format!(
+            "{} {}",
+            self.code,
+            self.lines.last().map_or("", String::as_str)
+        )
+    }
+    fn positive(&self) -> bool {
+        (200..400).contains(&self.code)
+    }
+}
+
+async fn reply(run: &mut Run<'_>, s: &Started, io: &mut Lines, what: &str) -> Option<Reply> {
+    let mut lines = Vec::new();
+    loop {
+        let line = match run.timed(io.read_line()).await {
+            None => {
+                let detail = format!("no answer to {what} within {}", run.secs());
+                run.fail(s, detail, &Symptom::Timeout);
+                return None;
+            }
+            Some(Ok(Some(l))) => l,
+            Some(Ok(None)) => {
+                let (detail, symptom) = if matches!(s.step, Step::Authenticate | Step::Send) {
+                    (
+                        format!("the server closed the connection after {what}, with no reply"),
+                        Symptom::ClosedAfterAuth,
+                    )
+                } else {
+                    (
+                        format!(
+                            "the server closed the connection (waiting for the answer to {what})"
+                        ),
+                        Symptom::Closed,
+                    )
+                };
+                run.fail(s, detail, &symptom);
+                return None;
+            }
+            Some(Err(e)) => {
+                run.fail(
+                    s,
+                    format!("reading the answer to {what}: {e}"),
+                    &Symptom::Closed,
+                );
+                return None;
+            }
+        };
+        let code = line.get(..3).and_then(|c| c.parse::<u16>().ok());
+        let sep = line.as_bytes().get(3).copied();
+        let Some(code) = code.filter(|_| matches!(sep, None | Some(b' ' | b'-'))) else {
+            let symptom = if s.step == Step::Greeting {
+                Symptom::Garbage(line.clone())
+            } else {
+                Symptom::Reply(line.clone())
+            };
+            run.fail(s, format!("not an SMTP reply: {line}"), &symptom);
+            return None;
+        };
+        lines.push(line.get(4..).unwrap_or("").to_owned());
+        if sep != Some(b'-') {
+            return Some(Reply { code, lines });
+        }
+    }
+}
+
+async fn send(run: &mut Run<'_>, s: &Started, io: &mut Lines, text: &str) -> Option<()> {
+    match run.timed(io.send(text)).await {
+        Some(Ok(())) => Some(()),
+        Some(Err(e)) => {
+            run.fail(s, format!("sending failed: {e}"), &Symptom::Closed);
+            None
+        }
+        None => {
+            let detail = format!("could not send within {}", run.secs());
+            run.fail(s, detail, &Symptom::Timeout);
+            None
+        }
+    }
+}
+
+/// A command and its reply; a negative reply fails the step with the reply verbatim.
+async fn command(
+    run: &mut Run<'_>,
+    s: &Started,
+    io: &mut Lines,
+    cmd: &str,
+    what: &str,
+) -> Option<Reply> {
+    send(run, s, io, cmd).await?;
+    let r = reply(run, s, io, what).await?;
+    if !r.positive() {
+        let line = r.last();
+        run.fail(s, format!("{what}: {line}"), &Symptom::Reply(line.clone()));
+        return None;
+    }
+    Some(r)
+}
+
+pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
+    let after_connect = [
+        Step::Greeting,
+        Step::Capabilities,
+        Step::Authenticate,
+        Step::Send,
+        Step::Logout,
+    ];
+    let Some(conn) = run.open(t).await else {
+        run.skip(&after_connect);
+        return;
+    };
+    if session(run, t, cred, conn).await.is_none() {
+        run.skip(&after_connect);
+    }
+}
+
+async fn ehlo(run: &mut Run<'_>, io: &mut Lines) -> Option<Vec<String>> {
+    let s = run.begin(Step::Capabilities);
+    let r = command(run, &s, io, "EHLO mailcfg.localhost", "EHLO").await?;
+    let caps: Vec<String> = r
+        .lines
+        .iter()
+        .skip(1)
+        .map(|l| l.to_ascii_uppercase())
+        .collect();
+    let mechs = auth_mechs(&caps);
+    let detail = format!(
+        "AUTH: {}; STARTTLS {}",
+        if mechs.is_empty() {
+            "none offered".to_owned()
+        } else {
+            mechs.join(" ")
+        },
+        if caps.iter().any(|c| c == "STARTTLS") {
+            "offered"
+        } else {
+            "not offered"
+        }
+    );
+    run.ok(&s, detail);
+    Some(caps)
+}
+
+fn auth_mechs(caps: &[String]) -> Vec<String> {
+    caps.iter()
+        .find_map(|c| c.strip_prefix("AUTH ").or_else(|| c.strip_prefix("AUTH=")))
+        .map(|m| m.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+#[allow(clippy::too_many_lines)] // the steps in order, read top to bottom
+async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Conn) -> Option<()> {
+    let mut io = Lines::new(conn, run.rec.clone());
+
+    // Greeting (may be several lines).
+    let s = run.begin(Step::Greeting);
+    match run.timed(io.read_line()).await {
+        // Silence on a plain connection may mean an implicit-TLS port.
+        None if t.encryption != Encryption::Tls => {
+            run.no_greeting(&s, "SMTP").await;
+            return None;
+        }
+        None => {
+            let detail = format!("no SMTP greeting within {}", run.secs());
+            run.fail(&s, detail, &Symptom::NoGreeting);
+            return None;
+        }
+        Some(Ok(Some(line))) => {
+            let g = finish_greeting(run, &s, &mut io, line).await?;
+            run.ok(&s, g);
+        }
+        Some(Ok(None)) => {
+            let detail = "the server closed the connection without a greeting";
+            run.fail(&s, detail, &Symptom::Closed);
+            return None;
+        }
+        Some(Err(e)) => {
+            run.fail(&s, format!("reading the greeting: {e}"), &Symptom::Closed);
+            return None;
+        }
+    }
+
+    let mut caps = ehlo(run, &mut io).await?;
+
+    if t.encryption == Encryption::StartTls {
+        let s = run.begin(Step::StartTls);
+        if !caps.iter().any(|c| c == "STARTTLS") {
+            run.fail(
+                &s,
+                "the server does not offer STARTTLS",
+                &Symptom::StartTlsNotOffered,
+            );
+            return None;
+        }
+        let r = command(run, &s, &mut io, "STARTTLS", "STARTTLS").await?;
+        run.ok(&s, r.last());
+        if io.has_pending() {
+            let s = run.begin(Step::Tls);
+            run.fail(
+                &s,
+                "the server sent data after its STARTTLS answer, before TLS (refused: possible injection)",
+                &Symptom::Other,
+            );
+            return None;
+        }
+        let Conn::Plain(tcp) = io.into_conn() else {
+            return None;
+        };
+        let conn = run.tls(tcp, t.host, true).await?;
+        io = Lines::new(conn, run.rec.clone());
+        caps = ehlo(run, &mut io).await?;
+    }
+
+    // Authenticate.
+    let s = run.begin(Step::Authenticate);
+    if let Some(sasl) = sasl::prepare(cred, t.host, t.port, &run.rec) {
+        let mechs = auth_mechs(&caps);
+        if !mechs.iter().any(|m| m == sasl.mech) {
+            let detail = format!(
+                "the server does not offer {} (it offers: {})",
+                sasl.mech,
+                if mechs.is_empty() {
+                    "no AUTH mechanism".to_owned()
+                } else {
+                    mechs.join(" ")
+                }
+            );
+            let symptom = Symptom::MechanismNotOffered {
+                mech: sasl.mech.to_owned(),
+                tls_first: mechs.is_empty() && t.encryption == Encryption::None,
+            };
+            run.fail(&s, detail, &symptom);
+            return None;
+        }
+        // The initial response on the AUTH line saves a round trip, but a line over 500 octets
+        // is refused by servers that keep RFC 5321's limit (Dovecot: "500 5.5.2 Line too long");
+        // then the string goes on a line of its own after the server's empty 334 (RFC 4954).
+        let one_line = format!("AUTH {} {}", sasl.mech, sasl.initial);
+        let mut r = if one_line.len() <= 500 {
+            send(run, &s, &mut io, &one_line).await?;
+            reply(run, &s, &mut io, "AUTH").await?
+        } else {
+            send(run, &s, &mut io, &format!("AUTH {}", sasl.mech)).await?;
+            let go = reply(run, &s, &mut io, "AUTH").await?;
+            if go.code == 334 {
+                send(run, &s, &mut io, &sasl.initial).await?;
+                reply(run, &s, &mut io, "the SASL string").await?
+            } else {
+                go
+            }
+        };
+        let mut challenge = None;
+        if r.code == 334 {
+            challenge = sasl::decode_challenge(r.lines.last().map_or("", String::as_str));
+            if let Some(c) = &challenge {
+                run.rec
+                    .info(&format!("the server's challenge, decoded: {c}"));
+            }
+            send(run, &s, &mut io, sasl.error_answer).await?;
+            r = reply(run, &s, &mut io, "the answer to the challenge").await?;
+        }
+        if r.code != 235 {
+            let line = r.last();
+            let detail = match &challenge {
+                Some(c) => format!("{line} (the server refused the token: {c})"),
+                None => line.clone(),
+            };
+            run.fail(
+                &s,
+                detail,
+                &Symptom::AuthRefused {
+                    reply: line,
+                    challenge,
+                },
+            );
+            return None;
+        }
+        run.ok(&s, format!("{} accepted: {}", sasl.mech, r.last()));
+    } else {
+        run.end(
+            &s,
+            Status::Skipped,
+            "no credential given: sending without sign-in",
+        );
+    }
+
+    // Send: MAIL FROM and RCPT TO, then RSET, or a short message.
+    let s = run.begin(Step::Send);
+    let from = cred.user().unwrap_or(&run.ctx.mailbox).to_owned();
+    let to = run.opts.send_to.clone();
+    let rcpt = to.clone().unwrap_or_else(|| from.clone());
+    command(
+        run,
+        &s,
+        &mut io,
+        &format!("MAIL FROM:<{from}>"),
+        "MAIL FROM",
+    )
+    .await?;
+    command(run, &s, &mut io, &format!("RCPT TO:<{rcpt}>"), "RCPT TO").await?;
+    if to.is_some() {
+        command(run, &s, &mut io, "DATA", "DATA").await?;
+        let message = format!(
+            "From: <{from}>\r\nTo: <{rcpt}>\r\nSubject: mailcfg test message\r\nDate: {}\r\nMessage-ID: <{}@mailcfg.localhost>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThis is a test message sent by mailcfg to check that {from} can send through {}:{}.\r\n.\r\n",
+            rfc2822_now(),
+            message_id(),
+            t.host,
+            t.port
+        );
+        let sent = run.timed(io.send_raw(message.as_bytes())).await;
+        if !matches!(sent, Some(Ok(()))) {
+            run.fail(&s, "could not send the message body", &Symptom::Closed);
+            return None;
+        }
+        let r = reply(run, &s, &mut io, "the end of DATA").await?;
+        if !r.positive() {
+            let line = r.last();
+            run.fail(
+                &s,
+                format!("end of DATA: {line}"),
+                &Symptom::Reply(line.clone()),
+            );
+            return None;
+        }
+        run.ok(
+            &s,
+            format!(
+                "MAIL FROM / RCPT TO <{rcpt}> / DATA: message accepted: {}",
+                r.last()
+            ),
+        );
+    } else {
+        command(run, &s, &mut io, "RSET", "RSET").await?;
+        run.ok(
+            &s,
+            format!("MAIL FROM / RCPT TO <{rcpt}> accepted, then RSET (nothing sent)"),
+        );
+    }
+
+    // QUIT.
+    let s = run.begin(Step::Logout);
+    let quit = async {
+        io.send("QUIT").await.ok()?;
+        io.read_line().await.ok().flatten()
+    };
+    match run.timed(quit).await {
+        Some(Some(r)) if r.starts_with("221") => run.ok(&s, r),
+        Some(Some(r)) => run.end(&s, Status::Warning, format!("QUIT: {r}")),
+        _ => run.end(&s, Status::Warning, "no answer to QUIT"),
+    }
+    Some(())
+}
+
+/// The rest of a greeting whose first line was read; the greeting's last line.
+async fn finish_greeting(
+    run: &mut Run<'_>,
+    s: &Started,
+    io: &mut Lines,
+    first: String,
+) -> Option<String> {
+    let mut line = first;
+    loop {
+        let ok = line.len() >= 3 && line.starts_with("220");
+        if !ok {
+            let symptom = if line.starts_with('4') || line.starts_with('5') {
+                Symptom::Reply(line.clone())
+            } else {
+                Symptom::Garbage(line.clone())
+            };
+            run.fail(s, format!("not an SMTP greeting: {line}"), &symptom);
+            return None;
+        }
+        if line.as_bytes().get(3) != Some(&b'-') {
+            return Some(line);
+        }
+        let Some(Ok(Some(next))) = run.timed(io.read_line()).await else {
+            run.fail(s, "the greeting stopped midway", &Symptom::Closed);
+            return None;
+        };
+        line = next;
+    }
+}
+
+fn message_id() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}.{}", now.as_secs(), now.subsec_nanos())
+}
+
+/// The current time in RFC 2822 form (UTC).
+fn rfc2822_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Civil from days (H. Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+        [usize::try_from(days.rem_euclid(7)).unwrap_or(0)];
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][usize::try_from(m - 1).unwrap_or(0)];
+    format!(
+        "{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} +0000",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
