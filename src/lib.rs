@@ -16,6 +16,7 @@
 //! - [`ui`]: the egui/eframe window. It draws state and never opens a socket.
 
 pub mod cli;
+pub mod engine;
 pub mod export;
 pub mod oauth;
 pub mod probe;

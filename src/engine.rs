@@ -1,0 +1,444 @@
+//! The engine behind the window: a tokio runtime on its own threads that signs in, tests, talks
+//! to the keyring and opens file dialogs, and reports through a channel. The window calls these
+//! methods (they return at once with a job id), drains [`Engine::poll`] each frame, and is woken
+//! by the `repaint` callback when something arrives, so an idle window does no work.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::SystemTime;
+
+use secrecy::SecretString;
+
+use crate::oauth::{self, FlowEvent, TokenSource, claims};
+use crate::probe::{self, Credential};
+use crate::profile::{Account, Mailbox, Profile, Transport};
+use crate::secrets::{self, Kind, Secrets};
+
+pub type JobId = u64;
+
+/// What one connection test checks.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Mailbox(Mailbox),
+    Transport(Transport),
+}
+
+impl Target {
+    pub fn name(&self) -> &str {
+        match self {
+            Target::Mailbox(m) => &m.name,
+            Target::Transport(t) => &t.name,
+        }
+    }
+}
+
+/// What a sign-in learned, for the token card. The token itself stays in the engine.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    pub account: String,
+    pub user: Option<String>,
+    pub expires_at: Option<SystemTime>,
+    pub claims: Result<claims::Claims, String>,
+    pub problems: Vec<claims::Problem>,
+}
+
+/// Which file dialog answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    Open,
+    SaveAs,
+    Import,
+    Export,
+    CaFile,
+}
+
+/// One report from the engine.
+#[derive(Debug)]
+pub enum Update {
+    Flow(FlowEvent),
+    SignedIn(Result<TokenInfo, String>),
+    SecretStored(Result<(), String>),
+    SecretPresent(bool),
+    Picked(Pick, Option<PathBuf>),
+    /// A file written off the UI thread (saves, exports, drafts).
+    Written(Result<PathBuf, String>),
+    /// A profile read off the UI thread: native, or imported from another format.
+    Loaded(Result<(PathBuf, Profile), String>),
+    /// A step of a connection test started or ended.
+    Probe(probe::Event),
+    /// The connection test's report.
+    Tested(probe::Report),
+    /// The test could not start: no token, no password.
+    TestNotStarted(String),
+}
+
+pub struct Engine {
+    rt: tokio::runtime::Runtime,
+    tx: mpsc::Sender<(JobId, Update)>,
+    rx: mpsc::Receiver<(JobId, Update)>,
+    jobs: HashMap<JobId, tokio::task::JoinHandle<()>>,
+    next: JobId,
+    repaint: Arc<dyn Fn() + Send + Sync>,
+    secrets: Secrets,
+    /// One token source per TLS setting (the CA file changes the HTTP client).
+    tokens: Option<(Option<PathBuf>, Arc<TokenSource>)>,
+}
+
+impl Engine {
+    /// Starts the runtime. `repaint` wakes the window (egui's `request_repaint`).
+    pub fn new(secrets: Secrets, repaint: Arc<dyn Fn() + Send + Sync>) -> std::io::Result<Self> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("mailcfg-engine")
+            .enable_all()
+            .build()?;
+        let (tx, rx) = mpsc::channel();
+        Ok(Self {
+            rt,
+            tx,
+            rx,
+            jobs: HashMap::new(),
+            next: 1,
+            repaint,
+            secrets,
+            tokens: None,
+        })
+    }
+
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    /// Runs `work` as a job whose updates go through `send`.
+    fn spawn<F, Fut>(&mut self, work: F) -> JobId
+    where
+        F: FnOnce(Sender) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let job = self.next;
+        self.next += 1;
+        let send = Sender {
+            job,
+            tx: self.tx.clone(),
+            repaint: self.repaint.clone(),
+        };
+        let handle = self.rt.spawn(work(send));
+        self.jobs.retain(|_, h| !h.is_finished());
+        self.jobs.insert(job, handle);
+        job
+    }
+
+    /// Stops a job (closing its sockets and listeners); its late updates are never sent.
+    pub fn cancel(&mut self, job: JobId) {
+        if let Some(h) = self.jobs.remove(&job) {
+            h.abort();
+        }
+    }
+
+    pub fn is_running(&self, job: JobId) -> bool {
+        self.jobs.get(&job).is_some_and(|h| !h.is_finished())
+    }
+
+    /// Everything that arrived since the last call.
+    pub fn poll(&mut self) -> Vec<(JobId, Update)> {
+        self.rx.try_iter().collect()
+    }
+
+    fn token_source(
+        &mut self,
+        profile: &Profile,
+        base_dir: Option<&Path>,
+    ) -> Result<Arc<TokenSource>, String> {
+        let key = profile
+            .tls
+            .ca_file
+            .as_ref()
+            .map(|f| base_dir.map_or_else(|| f.clone(), |d| d.join(f)));
+        if let Some((k, s)) = &self.tokens
+            && *k == key
+        {
+            return Ok(s.clone());
+        }
+        let source = Arc::new(
+            TokenSource::new(&profile.tls, base_dir, self.secrets.clone())
+                .map_err(|e| e.to_string())?,
+        );
+        self.tokens = Some((key, source.clone()));
+        Ok(source)
+    }
+
+    /// Signs in with the account (cache, refresh, or its flow) and explains the token.
+    pub fn sign_in(
+        &mut self,
+        profile: &Profile,
+        base_dir: Option<&Path>,
+        account: &Account,
+    ) -> JobId {
+        let source = self.token_source(profile, base_dir);
+        let account = account.clone();
+        let needs = claims::needs(profile, &account.name);
+        self.spawn(move |send| async move {
+            let result = match source {
+                Err(e) => Err(e),
+                Ok(source) => {
+                    let flow_send = send.clone();
+                    let on_event = move |e: FlowEvent| flow_send.send(Update::Flow(e));
+                    match source.token(&account, &on_event).await {
+                        Ok(t) => Ok(token_info(&account, &t, &needs)),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
+            };
+            send.send(Update::SignedIn(result));
+        })
+    }
+
+    /// Forgets the account's tokens (memory and keyring): the next sign-in starts afresh.
+    pub fn sign_out(
+        &mut self,
+        profile: &Profile,
+        base_dir: Option<&Path>,
+        account: &Account,
+    ) -> JobId {
+        let source = self.token_source(profile, base_dir);
+        let account = account.clone();
+        self.spawn(move |send| async move {
+            let r = match source {
+                Ok(s) => s.forget(&account).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            send.send(Update::SecretStored(r));
+        })
+    }
+
+    /// Stores (or with `None` removes) an account's client secret in the keyring, off the UI thread.
+    pub fn store_secret(&mut self, account: &str, secret: Option<SecretString>) -> JobId {
+        let secrets = self.secrets.clone();
+        let entry = secrets::account_entry(account);
+        self.spawn(move |send| async move {
+            let r = tokio::task::spawn_blocking(move || {
+                secrets.set(&entry, Kind::ClientSecret, secret.as_ref())
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+            send.send(Update::SecretStored(r));
+        })
+    }
+
+    /// Whether the keyring holds a client secret for the account.
+    pub fn check_secret(&mut self, account: &str) -> JobId {
+        let secrets = self.secrets.clone();
+        let entry = secrets::account_entry(account);
+        self.spawn(move |send| async move {
+            let present = tokio::task::spawn_blocking(move || {
+                secrets.client_secret(&entry).ok().flatten().is_some()
+            })
+            .await
+            .unwrap_or(false);
+            send.send(Update::SecretPresent(present));
+        })
+    }
+
+    /// A native file dialog (xdg portal or zenity on Linux), run off the UI thread.
+    pub fn pick(&mut self, pick: Pick, dialog: rfd::AsyncFileDialog) -> JobId {
+        self.spawn(move |send| async move {
+            let file = match pick {
+                Pick::SaveAs | Pick::Export => dialog.save_file().await,
+                Pick::Open | Pick::Import | Pick::CaFile => dialog.pick_file().await,
+            };
+            send.send(Update::Picked(pick, file.map(|f| f.path().to_path_buf())));
+        })
+    }
+
+    /// Writes a file atomically, off the UI thread.
+    pub fn write(&mut self, path: PathBuf, bytes: Vec<u8>) -> JobId {
+        self.spawn(move |send| async move {
+            let p = path.clone();
+            let r = tokio::task::spawn_blocking(move || crate::profile::write_atomic(&p, &bytes))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| format!("cannot write {}: {e}", path.display())))
+                .map(|()| path);
+            send.send(Update::Written(r));
+        })
+    }
+
+    /// Reads a profile file off the UI thread; `import` also takes Thunderbird autoconfig XML.
+    pub fn load(&mut self, path: PathBuf, import: bool) -> JobId {
+        self.spawn(move |send| async move {
+            let p = path.clone();
+            let r = tokio::task::spawn_blocking(move || -> Result<Profile, String> {
+                if import {
+                    let bytes = std::fs::read(&p)
+                        .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+                    let name = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    crate::export::import(&bytes, &name).map_err(|e| e.to_string())
+                } else {
+                    crate::profile::load(&p)
+                        .map(|(profile, _)| profile)
+                        .map_err(|e| e.to_string())
+                }
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r)
+            .map(|profile| (path, profile));
+            send.send(Update::Loaded(r));
+        })
+    }
+
+    /// Deletes a file if it exists (the crash draft after a save), off the UI thread.
+    pub fn remove(&self, path: PathBuf) {
+        self.rt.spawn_blocking(move || {
+            let _ = std::fs::remove_file(path);
+        });
+    }
+
+    /// Tests one mailbox or transport: its account's token (from the cache when fresh), then the
+    /// probe, step by step.
+    pub fn test(
+        &mut self,
+        profile: &Profile,
+        base_dir: Option<&Path>,
+        target: Target,
+        send_to: Option<String>,
+    ) -> JobId {
+        let source = self.token_source(profile, base_dir);
+        let secrets = self.secrets.clone();
+        let profile = profile.clone();
+        let ca_file = profile
+            .tls
+            .ca_file
+            .as_ref()
+            .map(|f| base_dir.map_or_else(|| f.clone(), |d| d.join(f)));
+        let opts = probe::Options {
+            timeout: std::time::Duration::from_secs(profile.probe.timeout_secs),
+            ca_file,
+            send_to,
+        };
+        self.spawn(move |send| async move {
+            let cred = match source {
+                Ok(source) => credential(&profile, &target, &source, &secrets).await,
+                Err(e) => Err(e),
+            };
+            let cred = match cred {
+                Ok(c) => c,
+                Err(e) => return send.send(Update::TestNotStarted(e)),
+            };
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let forward = send.clone();
+            let pump = tokio::spawn(async move {
+                while let Some(e) = rx.recv().await {
+                    forward.send(Update::Probe(e));
+                }
+            });
+            let report = match &target {
+                Target::Mailbox(m) => probe::test_mailbox(m, cred, &opts, &tx).await,
+                Target::Transport(t) => probe::test_transport(t, cred, &opts, &tx).await,
+            };
+            drop(tx);
+            let _ = pump.await;
+            send.send(Update::Tested(report));
+        })
+    }
+
+    /// A test whose target vanished (renamed or deleted while it was being started).
+    pub fn test_missing(&mut self) -> JobId {
+        self.spawn(|send| async move {
+            send.send(Update::TestNotStarted(
+                "this mailbox or transport is no longer in the profile".into(),
+            ));
+        })
+    }
+
+    /// Runs a future on the engine's runtime (for tests and the probe jobs).
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.rt
+    }
+}
+
+fn token_info(account: &Account, t: &oauth::AccessToken, needs: &[claims::Need]) -> TokenInfo {
+    let decoded = claims::decode(oauth::expose(t));
+    let problems = match &decoded {
+        Ok(c) => claims::check(c, account.flow, account.provider, needs, SystemTime::now()),
+        Err(_) => Vec::new(),
+    };
+    TokenInfo {
+        account: account.name.clone(),
+        user: t
+            .user
+            .clone()
+            .or_else(|| decoded.as_ref().ok().and_then(|c| c.user.clone())),
+        expires_at: t.expires_at,
+        claims: decoded.map_err(|e| e.to_string()),
+        problems,
+    }
+}
+
+/// How a target signs in: XOAUTH2 with its account's token, a password from the keyring, or
+/// not at all (a transport with `auth = false`).
+pub async fn credential(
+    profile: &Profile,
+    target: &Target,
+    source: &TokenSource,
+    secrets: &Secrets,
+) -> Result<Credential, String> {
+    let (account, user, entry) = match target {
+        Target::Mailbox(m) => (
+            m.account.as_deref(),
+            Some(m.user.clone()),
+            format!("mailbox:{}", m.name),
+        ),
+        Target::Transport(t) if !t.auth => return Ok(Credential::None),
+        Target::Transport(t) => (
+            t.account.as_deref(),
+            t.username.clone(),
+            format!("transport:{}", t.name),
+        ),
+    };
+    if let Some(name) = account {
+        let a = profile
+            .account(name)
+            .ok_or_else(|| format!("the XOAuth2 account \"{name}\" is not in this profile"))?;
+        let t = source
+            .token(a, &|_| {})
+            .await
+            .map_err(|e| format!("sign-in with \"{name}\" failed: {e}"))?;
+        let user = user.or(t.user.clone()).unwrap_or_default();
+        return Ok(Credential::XOAuth2 {
+            user,
+            token: t.secret,
+        });
+    }
+    let user = user.unwrap_or_default();
+    match secrets.get(&entry, Kind::Password) {
+        Ok(Some(password)) => Ok(Credential::Password { user, password }),
+        Ok(None) => Err(format!(
+            "\"{}\" has no XOAuth2 account and no password is stored; choose its XOAuth2 account",
+            target.name()
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A job's way back to the window.
+#[derive(Clone)]
+pub struct Sender {
+    job: JobId,
+    tx: mpsc::Sender<(JobId, Update)>,
+    repaint: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Sender {
+    pub fn send(&self, u: Update) {
+        // The window may be gone (closing): nothing to tell.
+        let _ = self.tx.send((self.job, u));
+        (self.repaint)();
+    }
+}

@@ -1,0 +1,187 @@
+//! Small widgets the screens share: a labelled form row with its error under the field (the
+//! label is the field's accessible name), choice boxes, status dots, copy buttons.
+
+use eframe::egui::{self, Color32, RichText};
+
+/// A form row in a two-column grid: the label, then the field with its errors and hints below.
+/// Returns whether the field changed.
+pub fn text_row(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut String,
+    hint: &str,
+    notes: &[Note],
+) -> bool {
+    let l = ui.label(label);
+    let changed = ui
+        .vertical(|ui| {
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(value)
+                        .hint_text(hint)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(l.id);
+            show_notes(ui, notes);
+            r.changed()
+        })
+        .inner;
+    ui.end_row();
+    changed
+}
+
+/// An optional text value: empty means `None`.
+pub fn opt_row(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut Option<String>,
+    hint: &str,
+    notes: &[Note],
+) -> bool {
+    let mut text = value.clone().unwrap_or_default();
+    let changed = text_row(ui, label, &mut text, hint, notes);
+    if changed {
+        let t = text.trim();
+        *value = (!t.is_empty()).then(|| t.to_owned());
+    }
+    changed
+}
+
+/// A choice among a closed set (provider, flow, encryption…), by their display names.
+pub fn choice_row<T: Copy + PartialEq>(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut T,
+    options: &[(T, &str)],
+) -> bool {
+    let l = ui.label(label);
+    let shown = options
+        .iter()
+        .find(|(v, _)| v == value)
+        .map_or("", |(_, n)| n);
+    let mut changed = false;
+    let r = egui::ComboBox::from_id_salt(label)
+        .selected_text(shown)
+        .width(220.0)
+        .show_ui(ui, |ui| {
+            for (v, name) in options {
+                if ui.selectable_label(*value == *v, *name).clicked() && *value != *v {
+                    *value = *v;
+                    changed = true;
+                }
+            }
+        });
+    r.response.labelled_by(l.id);
+    ui.end_row();
+    changed
+}
+
+/// What is said under a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub error: bool,
+    pub text: String,
+}
+
+impl Note {
+    pub fn error(text: impl Into<String>) -> Self {
+        Self {
+            error: true,
+            text: text.into(),
+        }
+    }
+    pub fn warning(text: impl Into<String>) -> Self {
+        Self {
+            error: false,
+            text: text.into(),
+        }
+    }
+}
+
+pub fn show_notes(ui: &mut egui::Ui, notes: &[Note]) {
+    for n in notes {
+        let color = if n.error {
+            ui.visuals().error_fg_color
+        } else {
+            ui.visuals().warn_fg_color
+        };
+        ui.label(RichText::new(&n.text).color(color).small());
+    }
+}
+
+/// The colours of a status.
+pub fn status_color(ui: &egui::Ui, status: Dot) -> Color32 {
+    let dark = ui.visuals().dark_mode;
+    match status {
+        Dot::None => ui.visuals().weak_text_color(),
+        Dot::Running => Color32::from_rgb(80, 140, 230),
+        Dot::Ok => {
+            if dark {
+                Color32::from_rgb(90, 200, 120)
+            } else {
+                Color32::from_rgb(20, 140, 60)
+            }
+        }
+        Dot::Warning => ui.visuals().warn_fg_color,
+        Dot::Failed => ui.visuals().error_fg_color,
+    }
+}
+
+/// The state a sidebar dot or a step row shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dot {
+    #[default]
+    None,
+    Running,
+    Ok,
+    Warning,
+    Failed,
+}
+
+impl Dot {
+    /// A symbol that says the same as the colour, for those who can't tell colours apart.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Dot::None => "○",
+            Dot::Running => "◌",
+            Dot::Ok => "✔",
+            Dot::Warning => "⚠",
+            Dot::Failed => "✖",
+        }
+    }
+}
+
+/// A coloured status symbol.
+pub fn dot(ui: &mut egui::Ui, status: Dot) -> egui::Response {
+    let c = status_color(ui, status);
+    ui.label(RichText::new(status.symbol()).color(c))
+}
+
+/// A small "Copy" button that puts `text` on the clipboard.
+pub fn copy_button(ui: &mut egui::Ui, label: &str, text: &str) {
+    if ui
+        .small_button(label)
+        .on_hover_text("Copy to the clipboard")
+        .clicked()
+    {
+        ui.ctx().copy_text(text.to_owned());
+    }
+}
+
+/// A highlighted box (diagnosis, problems, notices).
+pub fn callout(ui: &mut egui::Ui, error: bool, add: impl FnOnce(&mut egui::Ui)) {
+    let v = ui.visuals();
+    let accent = if error {
+        v.error_fg_color
+    } else {
+        v.warn_fg_color
+    };
+    egui::Frame::group(ui.style())
+        .stroke(egui::Stroke::new(1.5, accent))
+        .fill(v.extreme_bg_color)
+        .inner_margin(10.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            add(ui);
+        });
+}
