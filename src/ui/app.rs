@@ -213,7 +213,9 @@ impl App {
 
     /// One frame: apply updates, draw, keep the title and the draft current.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        let _ = self.ctx.set(ui.ctx().clone());
+        if self.ctx.set(ui.ctx().clone()).is_ok() {
+            add_fallback_font(ui.ctx());
+        }
         self.apply_updates();
         self.shortcuts(ui.ctx());
         if ui.ctx().input(|i| i.viewport().close_requested()) && self.dirty() && !self.quitting {
@@ -642,6 +644,23 @@ impl App {
             }
         }
     }
+}
+
+/// DejaVu Sans after egui's own fonts, for the arrows, bullets and marks that the identity
+/// providers' and servers' messages (and ours) use and egui's default fonts lack.
+fn add_fallback_font(ctx: &egui::Context) {
+    static DEJAVU: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+    ctx.add_font(egui::epaint::text::FontInsert {
+        name: "DejaVuSans".into(),
+        data: egui::FontData::from_static(DEJAVU),
+        families: [egui::FontFamily::Proportional, egui::FontFamily::Monospace]
+            .into_iter()
+            .map(|family| egui::epaint::text::InsertFontFamily {
+                family,
+                priority: egui::epaint::text::FontPriority::Lowest,
+            })
+            .collect(),
+    });
 }
 
 /// The platform's config folder for mailcfg. Hand-written (three environment variables) rather

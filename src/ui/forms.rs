@@ -61,7 +61,8 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
 }
 
 /// The heading of a form with Duplicate and Delete (Undo in the status bar).
-fn header(app: &mut App, ui: &mut egui::Ui, kind: &str, which: Selected) {
+fn header(app: &mut App, ui: &mut egui::Ui, kind: &str, which: Selected) -> bool {
+    let mut gone = false;
     ui.horizontal(|ui| {
         let name = match which {
             Selected::Account(i) => app.profile.accounts[i].name.clone(),
@@ -86,6 +87,7 @@ fn header(app: &mut App, ui: &mut egui::Ui, kind: &str, which: Selected) {
                 }
                 app.selected = Selected::Settings;
                 app.status = Some((false, format!("Deleted {kind} \"{name}\".")));
+                gone = true;
             }
             if ui.button("Duplicate").clicked() {
                 let p = &mut app.profile;
@@ -132,6 +134,7 @@ fn header(app: &mut App, ui: &mut egui::Ui, kind: &str, which: Selected) {
         });
     });
     ui.add_space(6.0);
+    gone
 }
 
 fn grid(ui: &mut egui::Ui, id: &str, add: impl FnOnce(&mut egui::Ui)) {
@@ -143,15 +146,17 @@ fn grid(ui: &mut egui::Ui, id: &str, add: impl FnOnce(&mut egui::Ui)) {
 }
 
 fn account(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) -> Vec<Note>) {
-    header(app, ui, "Connected account", Selected::Account(i));
+    if header(app, ui, "Connected account", Selected::Account(i)) {
+        return;
+    }
     let k = |f: &str| notes(format!("accounts[{i}].{f}"));
     let old_name = app.profile.accounts[i].name.clone();
     let a = &mut app.profile.accounts[i];
     let (old_provider, old_flow) = (a.provider, a.flow);
     grid(ui, "account", |ui| {
         text_row(ui, "Name", &mut a.name, "e.g. Office365", &k("name"));
-        choice_row(ui, "Provider", &mut a.provider, PROVIDERS);
-        choice_row(ui, "Sign-in", &mut a.flow, FLOWS);
+        choice_row(ui, "Provider", &mut a.provider, PROVIDERS, &k("provider"));
+        choice_row(ui, "Sign-in", &mut a.flow, FLOWS, &k("flow"));
         if a.provider == Provider::Microsoft {
             opt_row(
                 ui,
@@ -327,7 +332,9 @@ fn account_choice(ui: &mut egui::Ui, accounts: &[String], value: &mut Option<Str
 }
 
 fn transport(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) -> Vec<Note>) {
-    header(app, ui, "SMTP transport", Selected::Transport(i));
+    if header(app, ui, "SMTP transport", Selected::Transport(i)) {
+        return;
+    }
     let k = |f: &str| notes(format!("transports[{i}].{f}"));
     let accounts: Vec<String> = app
         .profile
@@ -349,7 +356,13 @@ fn transport(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) 
             &mut t.port,
             k("port"),
         );
-        choice_row(ui, "Encryption", &mut t.encryption, ENCRYPTIONS);
+        choice_row(
+            ui,
+            "Encryption",
+            &mut t.encryption,
+            ENCRYPTIONS,
+            &k("encryption"),
+        );
         let l = ui.label("Authentication");
         ui.checkbox(&mut t.auth, "Sign in (SMTP AUTH)")
             .labelled_by(l.id);
@@ -375,7 +388,9 @@ fn transport(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) 
 }
 
 fn mailbox(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) -> Vec<Note>) {
-    header(app, ui, "Mailbox", Selected::Mailbox(i));
+    if header(app, ui, "Mailbox", Selected::Mailbox(i)) {
+        return;
+    }
     let k = |f: &str| notes(format!("mailboxes[{i}].{f}"));
     let accounts: Vec<String> = app
         .profile
@@ -386,7 +401,7 @@ fn mailbox(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) ->
     let m = &mut app.profile.mailboxes[i];
     grid(ui, "mailbox", |ui| {
         text_row(ui, "Name", &mut m.name, "", &k("name"));
-        choice_row(ui, "Protocol", &mut m.protocol, PROTOCOLS);
+        choice_row(ui, "Protocol", &mut m.protocol, PROTOCOLS, &k("protocol"));
         let servers = if m.protocol == Protocol::Imap {
             presets::IMAP_SERVERS
         } else {
@@ -403,7 +418,13 @@ fn mailbox(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) ->
             &mut m.port,
             k("port"),
         );
-        choice_row(ui, "Encryption", &mut m.encryption, ENCRYPTIONS);
+        choice_row(
+            ui,
+            "Encryption",
+            &mut m.encryption,
+            ENCRYPTIONS,
+            &k("encryption"),
+        );
         text_row(
             ui,
             "User",

@@ -196,7 +196,7 @@ fn card(ui: &mut egui::Ui, t: &TokenInfo) {
             if t.problems.is_empty() {
                 ui.label(
                     RichText::new(
-                        "✔ The token carries what this account's mailboxes and transports need.",
+                        "The token carries what this account's mailboxes and transports need.",
                     )
                     .color(widgets::status_color(ui, widgets::Dot::Ok)),
                 );

@@ -87,7 +87,7 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
                 app.ask(Pending::Quit);
             }
         });
-        ui.menu_button("Test", |ui| {
+        ui.menu_button("Tests", |ui| {
             if ui.button("Test all").clicked() {
                 test_all(app);
             }
@@ -99,9 +99,34 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
             }
         });
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            egui::widgets::global_theme_preference_buttons(ui);
+            theme_choice(ui);
         });
     });
+}
+
+/// System, light or dark, in words (egui's own switch draws emoji the default fonts lack).
+fn theme_choice(ui: &mut egui::Ui) {
+    let mut pref = ui.ctx().options(|o| o.theme_preference);
+    let before = pref;
+    let name = |p: egui::ThemePreference| match p {
+        egui::ThemePreference::System => "System theme",
+        egui::ThemePreference::Light => "Light",
+        egui::ThemePreference::Dark => "Dark",
+    };
+    egui::ComboBox::from_label("Theme")
+        .selected_text(name(pref))
+        .show_ui(ui, |ui| {
+            for p in [
+                egui::ThemePreference::System,
+                egui::ThemePreference::Light,
+                egui::ThemePreference::Dark,
+            ] {
+                ui.selectable_value(&mut pref, p, name(p));
+            }
+        });
+    if pref != before {
+        ui.ctx().set_theme(pref);
+    }
 }
 
 pub fn test_all(app: &mut App) {
@@ -125,7 +150,7 @@ pub fn test_all(app: &mut App) {
 fn status_bar(app: &mut App, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         if app.dirty() {
-            ui.label(RichText::new("● unsaved changes").color(ui.visuals().warn_fg_color));
+            ui.label(RichText::new("Unsaved changes").color(ui.visuals().warn_fg_color));
         }
         if let Some((err, text)) = &app.status {
             let c = if *err {

@@ -53,6 +53,7 @@ pub fn choice_row<T: Copy + PartialEq>(
     label: &str,
     value: &mut T,
     options: &[(T, &str)],
+    notes: &[Note],
 ) -> bool {
     let l = ui.label(label);
     let shown = options
@@ -60,18 +61,21 @@ pub fn choice_row<T: Copy + PartialEq>(
         .find(|(v, _)| v == value)
         .map_or("", |(_, n)| n);
     let mut changed = false;
-    let r = egui::ComboBox::from_id_salt(label)
-        .selected_text(shown)
-        .width(220.0)
-        .show_ui(ui, |ui| {
-            for (v, name) in options {
-                if ui.selectable_label(*value == *v, *name).clicked() && *value != *v {
-                    *value = *v;
-                    changed = true;
+    ui.vertical(|ui| {
+        let r = egui::ComboBox::from_id_salt(label)
+            .selected_text(shown)
+            .width(220.0)
+            .show_ui(ui, |ui| {
+                for (v, name) in options {
+                    if ui.selectable_label(*value == *v, *name).clicked() && *value != *v {
+                        *value = *v;
+                        changed = true;
+                    }
                 }
-            }
-        });
-    r.response.labelled_by(l.id);
+            });
+        r.response.labelled_by(l.id);
+        show_notes(ui, notes);
+    });
     ui.end_row();
     changed
 }
@@ -139,22 +143,55 @@ pub enum Dot {
 }
 
 impl Dot {
-    /// A symbol that says the same as the colour, for those who can't tell colours apart.
-    pub fn symbol(self) -> &'static str {
+    /// The word a screen reader says, and the hover text.
+    pub fn word(self) -> &'static str {
         match self {
-            Dot::None => "○",
-            Dot::Running => "◌",
-            Dot::Ok => "✔",
-            Dot::Warning => "⚠",
-            Dot::Failed => "✖",
+            Dot::None => "not tested",
+            Dot::Running => "running",
+            Dot::Ok => "ok",
+            Dot::Warning => "warning",
+            Dot::Failed => "failed",
         }
     }
 }
 
-/// A coloured status symbol.
+/// A status mark, painted (the default fonts have no symbols for it). Its shape says the same
+/// as its colour, for those who can't tell colours apart: ring (not tested), dot in a ring
+/// (running), disc (ok), triangle (warning), cross (failed).
 pub fn dot(ui: &mut egui::Ui, status: Dot) -> egui::Response {
+    let size = ui.spacing().interact_size.y * 0.6;
+    let (rect, resp) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
     let c = status_color(ui, status);
-    ui.label(RichText::new(status.symbol()).color(c))
+    let p = ui.painter();
+    let (center, r) = (rect.center(), size * 0.42);
+    let stroke = egui::Stroke::new(1.6, c);
+    match status {
+        Dot::None => {
+            p.circle_stroke(center, r * 0.8, stroke);
+        }
+        Dot::Running => {
+            p.circle_stroke(center, r, stroke);
+            p.circle_filled(center, r * 0.4, c);
+        }
+        Dot::Ok => {
+            p.circle_filled(center, r, c);
+        }
+        Dot::Warning => {
+            let pts = vec![
+                center + egui::vec2(0.0, -r),
+                center + egui::vec2(r, r * 0.8),
+                center + egui::vec2(-r, r * 0.8),
+            ];
+            p.add(egui::Shape::convex_polygon(pts, c, egui::Stroke::NONE));
+        }
+        Dot::Failed => {
+            let s = egui::Stroke::new(2.4, c);
+            p.line_segment([center + egui::vec2(-r, -r), center + egui::vec2(r, r)], s);
+            p.line_segment([center + egui::vec2(-r, r), center + egui::vec2(r, -r)], s);
+        }
+    }
+    resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, status.word()));
+    resp.on_hover_text(status.word())
 }
 
 /// A small "Copy" button that puts `text` on the clipboard.
