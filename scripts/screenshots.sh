@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Takes the README's screenshots from the real window under Xvfb: anyone can rerun it.
+# Takes the README's screenshots from the real window under Xvfb, against the real test servers
+# (Dovecot, the local identity provider): anyone can rerun it.
 # Usage: scripts/screenshots.sh [OUTPUT_DIR]   (default docs/screenshots)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,28 +8,85 @@ out="${1:-docs/screenshots}"
 mkdir -p "$out"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/mailcfg-target}"
 bash scripts/apt-install.sh xvfb xauth xdotool imagemagick libxkbcommon-x11-0 libgl1 libegl1 libgl1-mesa-dri
+bash tests/servers/install.sh
 cargo build --locked -q
-bin="$CARGO_TARGET_DIR/debug/mailcfg"
-
+work=$(mktemp -d)
+# A private copy: another build in the shared target folder must not swap it mid-run.
+bin="$work/mailcfg"
+cp "$CARGO_TARGET_DIR/debug/mailcfg" "$bin"
 display=":$(( 90 + RANDOM % 100 ))"
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+Xvfb "$display" -screen 0 1280x860x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
-runtime=$(mktemp -d)
 app=""
-cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; rm -rf "$runtime"; }
+cleanup() {
+  [ -n "$app" ] && kill "$app" 2>/dev/null
+  kill "$xvfb" 2>/dev/null
+  MAILCFG_TEST_STATE="$work/servers" bash tests/servers/stop.sh >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
-export DISPLAY="$display" XDG_RUNTIME_DIR="$runtime"
+export DISPLAY="$display" XDG_RUNTIME_DIR="$work"
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+
+# The servers, and a profile from the Microsoft 365 preset pointed at them.
+eval "$(MAILCFG_TEST_STATE="$work/servers" MAILCFG_TEST_NO_BUILD=0 bash tests/servers/start.sh)"
+profile="$work/contoso.toml"
+cat >"$profile" <<TOML
+version = 1
+
+[[accounts]]
+name = "Office365"
+provider = "microsoft"
+flow = "app-only"
+tenant = "$MAILCFG_TEST_TENANT"
+client_id = "$MAILCFG_TEST_CLIENT_ID"
+authority = "$MAILCFG_TEST_AUTHORITY"
+scopes = ["https://outlook.office365.com/.default"]
+
+[[transports]]
+name = "Support SMTP"
+host = "127.0.0.1"
+port = $MAILCFG_TEST_SUBMISSION_PORT
+encryption = "starttls"
+username = "$MAILCFG_TEST_MAILBOX"
+account = "Office365"
+
+[[mailboxes]]
+name = "Support"
+protocol = "imap"
+host = "127.0.0.1"
+port = $MAILCFG_TEST_IMAPS_PORT
+encryption = "tls"
+user = "$MAILCFG_TEST_MAILBOX"
+account = "Office365"
+
+[[mailboxes]]
+name = "Sales (not granted)"
+protocol = "imap"
+host = "127.0.0.1"
+port = $MAILCFG_TEST_IMAPS_PORT
+encryption = "tls"
+user = "sales@example.test"
+account = "Office365"
+
+[tls]
+ca_file = "$MAILCFG_TEST_CA"
+TOML
+export MAILCFG_CLIENT_SECRET="$MAILCFG_TEST_CLIENT_SECRET"
 
 shot() { # name, then the app's arguments
   local name=$1; shift
-  "$bin" "$@" >/dev/null 2>&1 &
+  XDG_CONFIG_HOME="$work/config-$name" "$bin" "$@" >/dev/null 2>&1 &
   app=$!
   local wid
   wid=$(timeout 20 xdotool search --sync --name '^mailcfg' | head -1)
-  sleep 1.5 # let the first frames settle
+  sleep 3 # the first frames, the sign-in and the tests
   import -window "$wid" "$out/$name.png"
   kill "$app"; wait "$app" 2>/dev/null || true; app=""
   echo "$out/$name.png"
 }
 shot main
+shot signed-in --open "$profile" --test-all --select account:Office365
+shot test-passed --open "$profile" --test-all --select mailbox:Support
+shot test-failed --open "$profile" --test-all --select "mailbox:Sales (not granted)"
+shot smtp --open "$profile" --test-all --select "transport:Support SMTP"

@@ -45,6 +45,12 @@ pub struct WindowArgs {
     /// Open this profile instead of the Microsoft 365 starting point.
     #[arg(long, value_name = "PROFILE")]
     pub open: Option<PathBuf>,
+    /// Sign in and test every mailbox and transport as soon as the window opens.
+    #[arg(long)]
+    pub test_all: bool,
+    /// Show this item first: account:NAME, transport:NAME, mailbox:NAME or settings (screenshots).
+    #[arg(long, hide = true, value_name = "ITEM")]
+    pub select: Option<String>,
     /// Close the window after this many frames (screenshots and smoke tests).
     #[arg(long, hide = true, value_name = "N")]
     pub exit_after_frames: Option<u64>,

@@ -44,6 +44,15 @@ pub struct TokenInfo {
     pub problems: Vec<claims::Problem>,
 }
 
+/// Where an account's client secret comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretSource {
+    None,
+    Keyring,
+    /// `MAILCFG_CLIENT_SECRET`, which overrides the keyring.
+    Environment,
+}
+
 /// Which file dialog answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pick {
@@ -60,7 +69,7 @@ pub enum Update {
     Flow(FlowEvent),
     SignedIn(Result<TokenInfo, String>),
     SecretStored(Result<(), String>),
-    SecretPresent(bool),
+    SecretPresent(SecretSource),
     Picked(Pick, Option<PathBuf>),
     /// A file written off the UI thread (saves, exports, drafts).
     Written(Result<PathBuf, String>),
@@ -228,17 +237,28 @@ impl Engine {
         })
     }
 
-    /// Whether the keyring holds a client secret for the account.
+    /// Where the account's client secret would come from: the environment, the keyring, nowhere.
     pub fn check_secret(&mut self, account: &str) -> JobId {
         let secrets = self.secrets.clone();
         let entry = secrets::account_entry(account);
         self.spawn(move |send| async move {
-            let present = tokio::task::spawn_blocking(move || {
-                secrets.client_secret(&entry).ok().flatten().is_some()
+            let source = tokio::task::spawn_blocking(move || {
+                if std::env::var_os(secrets::CLIENT_SECRET_ENV).is_some_and(|v| !v.is_empty()) {
+                    SecretSource::Environment
+                } else if secrets
+                    .get(&entry, Kind::ClientSecret)
+                    .ok()
+                    .flatten()
+                    .is_some()
+                {
+                    SecretSource::Keyring
+                } else {
+                    SecretSource::None
+                }
             })
             .await
-            .unwrap_or(false);
-            send.send(Update::SecretPresent(present));
+            .unwrap_or(SecretSource::None);
+            send.send(Update::SecretPresent(source));
         })
     }
 

@@ -1,7 +1,11 @@
 //! The window, driven headless with egui_kittest and found by its labels, against the real test
 //! servers: sign in app-only at the local identity provider, test a mailbox and a transport,
 //! see a failure explained, an invalid port said at its field, save and reopen, the crash draft.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::many_single_char_names)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::many_single_char_names
+)]
 
 mod support;
 

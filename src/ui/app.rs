@@ -23,6 +23,10 @@ pub struct Options {
     /// Where the last profile's path and the crash draft are kept (default: the platform's
     /// config folder). Tests give their own.
     pub config_dir: Option<PathBuf>,
+    /// Test everything on the first frame.
+    pub test_all: bool,
+    /// `account:NAME`, `transport:NAME`, `mailbox:NAME` or `settings`: shown first.
+    pub select: Option<String>,
 }
 
 /// What the sidebar has selected.
@@ -88,7 +92,7 @@ pub struct App {
     pub sign_ins: HashMap<String, SignIn>,
     pub secret_input: String,
     pub reveal_secret: bool,
-    pub secret_present: HashMap<String, bool>,
+    pub secret_present: HashMap<String, crate::engine::SecretSource>,
     /// Accounts whose keyring entry was looked at (once each).
     pub secret_asked: std::collections::HashSet<String>,
     /// Port fields as typed, so that a bad port can be shown at the field.
@@ -107,6 +111,7 @@ pub struct App {
     pub tests: HashMap<super::testview::Target, TestRun>,
     pub send_to: String,
     quitting: bool,
+    test_all_at_start: bool,
 }
 
 const DRAFT_FILE: &str = "draft.toml";
@@ -180,7 +185,42 @@ impl App {
             tests: HashMap::new(),
             send_to: String::new(),
             quitting: false,
+            test_all_at_start: opts.test_all,
         })
+        .map(|mut app| {
+            if let Some(sel) = opts.select.as_deref() {
+                app.select(sel);
+            }
+            app
+        })
+    }
+
+    /// Selects an item by `kind:name` (`account`, `transport`, `mailbox`) or `settings`.
+    pub fn select(&mut self, what: &str) {
+        let (kind, name) = what.split_once(':').unwrap_or((what, ""));
+        let p = &self.profile;
+        let found = match kind {
+            "account" => p
+                .accounts
+                .iter()
+                .position(|a| a.name == name)
+                .map(Selected::Account),
+            "transport" => p
+                .transports
+                .iter()
+                .position(|t| t.name == name)
+                .map(Selected::Transport),
+            "mailbox" => p
+                .mailboxes
+                .iter()
+                .position(|m| m.name == name)
+                .map(Selected::Mailbox),
+            "settings" => Some(Selected::Settings),
+            _ => None,
+        };
+        if let Some(s) = found {
+            self.selected = s;
+        }
     }
 
     pub fn dirty(&self) -> bool {
@@ -215,6 +255,12 @@ impl App {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         if self.ctx.set(ui.ctx().clone()).is_ok() {
             add_fallback_font(ui.ctx());
+        }
+        if std::mem::take(&mut self.test_all_at_start) {
+            for i in 0..self.profile.accounts.len() {
+                self.sign_in(i);
+            }
+            super::view::test_all(self);
         }
         self.apply_updates();
         self.shortcuts(ui.ctx());

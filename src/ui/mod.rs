@@ -24,6 +24,8 @@ pub fn run(args: &WindowArgs) -> eframe::Result<()> {
         Options {
             open: args.open.clone(),
             config_dir: None,
+            test_all: args.test_all,
+            select: args.select.clone(),
         },
         secrets,
     )

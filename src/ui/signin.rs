@@ -9,7 +9,7 @@ use eframe::egui::{self, RichText};
 
 use super::app::{App, SignIn};
 use super::widgets;
-use crate::engine::TokenInfo;
+use crate::engine::{SecretSource, TokenInfo};
 use crate::oauth::claims;
 use crate::profile::Flow;
 
@@ -27,7 +27,8 @@ pub fn show(app: &mut App, ui: &mut egui::Ui, i: usize) {
         ui.vertical(|ui| {
             ui.horizontal(|ui| {
                 let hint = match app.secret_present.get(&a.name) {
-                    Some(true) => "stored in the keyring (type to replace)",
+                    Some(SecretSource::Keyring) => "stored in the keyring (type to replace)",
+                    Some(SecretSource::Environment) => "from MAILCFG_CLIENT_SECRET",
                     _ if a.flow == Flow::AppOnly => "the secret's Value (not its ID)",
                     _ => "only for confidential apps",
                 };
@@ -37,14 +38,17 @@ pub fn show(app: &mut App, ui: &mut egui::Ui, i: usize) {
                 if ui.add_enabled(!app.secret_input.trim().is_empty(), egui::Button::new("Save to keyring")).clicked() {
                     app.store_secret(&a.name);
                 }
-                if app.secret_present.get(&a.name) == Some(&true) && ui.button("Remove").clicked() {
+                if app.secret_present.get(&a.name) == Some(&SecretSource::Keyring) && ui.button("Remove").clicked() {
                     app.store_secret(&a.name);
                 }
             });
             let said = match app.secret_present.get(&a.name) {
-                Some(true) => "A client secret is stored in the OS keyring; it is never written to the profile.",
-                Some(false) if a.flow == Flow::AppOnly => "No client secret stored yet: app-only sign-in needs one (or MAILCFG_CLIENT_SECRET).",
-                Some(false) => "No client secret stored (not needed for public clients).",
+                Some(SecretSource::Keyring) => "A client secret is stored in the OS keyring; it is never written to the profile.",
+                Some(SecretSource::Environment) => "The client secret comes from MAILCFG_CLIENT_SECRET, which overrides the keyring.",
+                Some(SecretSource::None) if a.flow == Flow::AppOnly => {
+                    "No client secret stored yet: app-only sign-in needs one (or MAILCFG_CLIENT_SECRET)."
+                }
+                Some(SecretSource::None) => "No client secret stored (not needed for public clients).",
                 None => "Looking in the keyring…",
             };
             ui.label(RichText::new(said).small().weak());

@@ -142,23 +142,21 @@ pub fn show(ui: &mut egui::Ui, run: &TestRun) {
         });
         return;
     }
-    egui::Grid::new("timeline")
-        .num_columns(4)
-        .striped(true)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            for s in &run.steps {
-                widgets::dot(ui, step_dot(s.status));
-                ui.label(step_name(s.step));
-                ui.label(if s.status == Status::Running {
-                    "…".to_owned()
-                } else {
-                    format!("{} ms", s.elapsed.as_millis())
-                });
-                ui.label(&s.detail);
-                ui.end_row();
-            }
+    // Rows, not a grid: a long detail (a server's greeting, a certificate) wraps in its column.
+    for s in &run.steps {
+        ui.horizontal_top(|ui| {
+            widgets::dot(ui, step_dot(s.status));
+            let h = ui.spacing().interact_size.y;
+            ui.add_sized([110.0, h], egui::Label::new(step_name(s.step)));
+            let time = if s.status == Status::Running {
+                "…".to_owned()
+            } else {
+                format!("{} ms", s.elapsed.as_millis())
+            };
+            ui.add_sized([60.0, h], egui::Label::new(RichText::new(time).weak()));
+            ui.add(egui::Label::new(&s.detail).wrap());
         });
+    }
     if run.running() {
         ui.horizontal(|ui| {
             ui.spinner();
