@@ -18,6 +18,20 @@ pub struct Diagnosis {
     pub commands: Vec<String>,
 }
 
+impl Diagnosis {
+    /// Fills the app's IDs into the admin commands, where the profile knows them.
+    #[must_use]
+    pub fn with_app(mut self, client_id: &str, enterprise_object_id: Option<&str>) -> Self {
+        for c in &mut self.commands {
+            *c = c.replace("<APPLICATION_CLIENT_ID>", client_id);
+            if let Some(oid) = enterprise_object_id {
+                *c = c.replace("<ENTERPRISE_APP_OBJECT_ID>", oid);
+            }
+        }
+        self
+    }
+}
+
 /// What the test knew about the target when it failed.
 #[derive(Debug, Clone)]
 pub struct Context {

@@ -56,7 +56,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         Some(Ok(Some(_))) => {
             let line = run.reply(&s);
             if line.starts_with("* OK") || line.starts_with("* PREAUTH") {
-                run.ok(&s, line);
+                run.ok(&s, short_caps(&line));
             } else {
                 run.fail(&s, line.clone(), &Symptom::Reply(line));
                 return None;
@@ -200,10 +200,8 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             } else {
                 "2 round trips (no SASL-IR)"
             };
-            run.ok(
-                &s,
-                format!("{} accepted ({how}): {}", sasl.mech, run.reply(&s)),
-            );
+            let reply = short_caps(&run.reply(&s));
+            run.ok(&s, format!("{} accepted ({how}): {reply}", sasl.mech));
             session
         }
     };
@@ -360,6 +358,14 @@ fn describe(caps: &[String]) -> String {
     )
 }
 
+/// A status line with its `[CAPABILITY …]` list shortened (the list has its own step).
+fn short_caps(line: &str) -> String {
+    match (line.find("[CAPABILITY "), line.find(']')) {
+        (Some(a), Some(b)) if b > a => format!("{}[CAPABILITY …]{}", &line[..a], &line[b + 1..]),
+        _ => line.to_owned(),
+    }
+}
+
 /// `[CAPABILITY a b]` in a status line, or a `* CAPABILITY a b` line, upper-cased.
 pub(crate) fn parse_caps(line: &str) -> Option<Vec<String>> {
     let list = if let Some(rest) = line.strip_prefix("* CAPABILITY ") {
@@ -430,5 +436,6 @@ mod tests {
             ["IMAP4REV1", "AUTH=OAUTHBEARER"]
         );
         assert!(parse_caps("* OK ready").is_none());
+        assert_eq!(short_caps(g), "* OK [CAPABILITY …] Dovecot ready.");
     }
 }

@@ -15,6 +15,7 @@
 //! MAIL FROM, RCPT TO, RSET; QUIT is not waited for). STARTTLS adds the command, the handshake and
 //! a second capability request.
 
+pub mod batch;
 mod cert;
 pub mod diagnose;
 mod imap;
