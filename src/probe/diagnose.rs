@@ -82,6 +82,8 @@ pub enum Symptom {
     ClosedAfterAuth,
     /// A command got no answer in time.
     Timeout,
+    /// A token or password would travel unencrypted to another computer.
+    Unencrypted,
     Other,
 }
 
@@ -239,7 +241,7 @@ pub fn diagnose(ctx: &Context, step: Step, symptom: &Symptom) -> Option<Diagnosi
             Vec::new(),
         ),
         Symptom::Garbage(line) => d(
-            &format!("Not a {} server", ctx.kind),
+            &format!("The server does not speak {}", ctx.kind),
             &format!(
                 "The server's first line is not a {} greeting: {line}",
                 ctx.kind
@@ -296,6 +298,14 @@ pub fn diagnose(ctx: &Context, step: Step, symptom: &Symptom) -> Option<Diagnosi
             }
         }
         Symptom::ClosedAfterAuth => not_connected(ctx, true),
+        Symptom::Unencrypted => d(
+            "Sign-in without encryption refused",
+            &format!(
+                "The connection to {host} is not encrypted, so the token or password would cross the network readable by anyone in between; the test did not send it."
+            ),
+            &format!("Choose STARTTLS, or TLS on port {tls_port}."),
+            Vec::new(),
+        ),
         Symptom::Timeout => d(
             "No answer in time",
             &format!("The server stopped answering during {step}."),

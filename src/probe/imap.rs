@@ -153,6 +153,9 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         run.fail(&s, detail, &symptom);
         return None;
     }
+    if run.refuse_clear_text(&s, t) {
+        return None;
+    }
     let ir = caps.iter().any(|c| c == "SASL-IR");
     let challenges = Arc::new(Mutex::new(Vec::new()));
     let auth = Answer {

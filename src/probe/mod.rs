@@ -5,15 +5,18 @@
 //! of an app it has not connected to the mailbox, and says so only at the next command.
 //!
 //! Every step sends an [`Event`] when it starts and when it ends, with its time and the transcript
-//! lines it produced (masked: see [`transcript`]). Every wait is bounded by [`Options::timeout`]; a
+//! lines it produced (masked before anyone sees them). Every wait is bounded by [`Options::timeout`]; a
 //! test is cancelled by dropping its future. A failure ends in a [`Diagnosis`] where the reply is
 //! known ([`diagnose`]), and otherwise the server's reply verbatim as the failing step's detail.
 //!
-//! Round trips on a success (after TCP and TLS): IMAP implicit TLS 4 (greeting with capabilities,
-//! AUTHENTICATE with SASL-IR, EXAMINE, LOGOUT); POP3 6 (greeting, CAPA, AUTH, the SASL string, STAT,
-//! QUIT: Exchange needs the two-step AUTH); SMTP 6 (greeting, EHLO, AUTH with initial response,
-//! MAIL FROM, RCPT TO, RSET; QUIT is not waited for). STARTTLS adds the command, the handshake and
-//! a second capability request.
+//! Round trips on a success, after TCP and TLS and the greeting (the test `round_trips_are_few`
+//! checks them): IMAP 3 (AUTHENTICATE with SASL-IR, EXAMINE, LOGOUT; the capabilities come with
+//! the greeting); POP3 5 (CAPA, AUTH, the SASL string on its own line as Exchange requires, STAT,
+//! QUIT); SMTP 5 (EHLO, AUTH with the initial response, MAIL FROM + RCPT TO + RSET pipelined where
+//! offered, QUIT), one more when the AUTH line would pass 500 octets (a real token does: the
+//! string then follows the server's `334`). STARTTLS adds the command, the handshake and a second
+//! capability request. On loopback, IMAP, POP3 and SMTP tested at once take 76 ms (median of 20,
+//! the ignored test `full_profile_median_of_20`).
 
 pub mod batch;
 mod cert;
@@ -601,6 +604,21 @@ impl<'a> Run<'a> {
                 Some(net::Conn::Tls(Box::new(stream)))
             }
         }
+    }
+
+    /// Whether sign-in must not go ahead: no TLS, and the server is not this computer. (A token or
+    /// password sent in clear text to another host is exposed to everyone on the path.)
+    pub(crate) fn refuse_clear_text(&mut self, s: &Started, t: &Target<'_>) -> bool {
+        let local = self.addr.is_some_and(|a| a.ip().is_loopback());
+        if t.encryption != Encryption::None || local {
+            return false;
+        }
+        self.fail(
+            s,
+            "not sent: the connection is not encrypted and the server is not on this computer",
+            &Symptom::Unencrypted,
+        );
+        true
     }
 
     /// After a greeting that never came on a plain connection: is this an implicit-TLS port?

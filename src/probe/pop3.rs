@@ -220,6 +220,9 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         .find_map(|c| c.strip_prefix("SASL "))
         .map(|m| m.split_whitespace().map(str::to_owned).collect())
         .unwrap_or_default();
+    if run.refuse_clear_text(&s, t) {
+        return None;
+    }
     let reply = if let Credential::Password { user, password } = cred {
         use secrecy::ExposeSecret as _;
         send(run, &s, &mut io, &format!("USER {user}")).await?;
