@@ -423,6 +423,10 @@ impl<'a> Run<'a> {
 
     /// Marks steps that did not run because an earlier one failed.
     pub(crate) fn skip(&mut self, steps: &[Step]) {
+        self.skip_because(steps, "not run: an earlier step failed");
+    }
+
+    pub(crate) fn skip_because(&mut self, steps: &[Step], reason: &str) {
         for step in steps {
             if self.steps.iter().any(|e| e.step == *step) {
                 continue;
@@ -432,7 +436,7 @@ impl<'a> Run<'a> {
                 at: Instant::now(),
                 from: self.rec.len(),
             };
-            self.end(&s, Status::Skipped, "not run: an earlier step failed");
+            self.end(&s, Status::Skipped, reason);
         }
     }
 
@@ -621,7 +625,8 @@ impl<'a> Run<'a> {
         true
     }
 
-    /// After a greeting that never came on a plain connection: is this an implicit-TLS port?
+    /// After a greeting that never came on a plain connection: is this an implicit-TLS port? (A
+    /// second connection tries a TLS hello, for at most 3 s more.)
     pub(crate) async fn no_greeting(&mut self, s: &Started, protocol: &str) {
         let mut symptom = Symptom::NoGreeting;
         let tls = match self.tls.take() {
@@ -629,7 +634,13 @@ impl<'a> Run<'a> {
             None => net::Tls::new(self.opts.ca_file.as_deref()).ok(),
         };
         if let (Some(addr), Some(t)) = (self.addr, &tls)
-            && net::speaks_tls(addr, &self.ctx.host, t, self.timeout).await
+            && net::speaks_tls(
+                addr,
+                &self.ctx.host,
+                t,
+                self.timeout.min(Duration::from_secs(3)),
+            )
+            .await
         {
             symptom = Symptom::TlsPort;
         }
