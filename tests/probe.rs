@@ -1083,3 +1083,44 @@ async fn starttls_not_offered_stops_before_sign_in() {
     assert_eq!(diagnosis_title(&r), "STARTTLS not offered");
     assert_eq!(step(&r, Step::Authenticate).status, Status::Skipped);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_for_another_name_is_said_plainly() {
+    // A name of this computer, other than localhost, that reaches 127.0.0.1 (the test
+    // certificate names only localhost, 127.0.0.1 and 127.0.0.2).
+    let mut candidates: Vec<String> = vec!["vm".into(), "runsc".into()];
+    if let Ok(h) = std::fs::read_to_string("/etc/hostname") {
+        candidates.insert(0, h.trim().to_owned());
+    }
+    let mut name = None;
+    for c in candidates
+        .into_iter()
+        .filter(|c| !c.is_empty() && c != "localhost")
+    {
+        let here = tokio::net::lookup_host((c.as_str(), 1))
+            .await
+            .is_ok_and(|mut addrs| addrs.any(|a| a.ip() == std::net::Ipv4Addr::LOCALHOST));
+        if here {
+            name = Some(c);
+            break;
+        }
+    }
+    let Some(name) = name else {
+        eprintln!("no other name for 127.0.0.1 here: skipped");
+        return;
+    };
+    let s = TestServers::start().await.unwrap();
+    let mut m = mailbox(Protocol::Imap, s.ports.imaps, Encryption::Tls);
+    m.host = name.clone();
+    let (r, _) = check_mailbox(&m, Credential::None, &opts(&s)).await;
+    let f = failed(&r);
+    assert_eq!(f.step, Step::Tls, "{}", explain(&r));
+    assert!(
+        f.detail
+            .starts_with(&format!("certificate is for another name, not \"{name}\"")),
+        "{}",
+        f.detail
+    );
+    assert!(f.detail.contains("subject CN=localhost"), "{}", f.detail);
+    assert_eq!(diagnosis_title(&r), "Certificate is for another name");
+}
