@@ -1124,3 +1124,108 @@ async fn a_certificate_for_another_name_is_said_plainly() {
     assert!(f.detail.contains("subject CN=localhost"), "{}", f.detail);
     assert_eq!(diagnosis_title(&r), "Certificate is for another name");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_for_another_user_is_refused() {
+    let s = TestServers::start().await.unwrap();
+    let token = app_token(&s);
+    let m = mailbox(Protocol::Imap, s.ports.imaps, Encryption::Tls);
+    let cred = Credential::XOAuth2 {
+        user: "someone.else@example.test".into(),
+        token: SecretString::from(token.clone()),
+    };
+    let (r, events) = check_mailbox(&m, cred, &opts(&s)).await;
+    assert_eq!(failed(&r).step, Step::Authenticate, "{}", explain(&r));
+    let d = r.diagnosis.as_ref().unwrap();
+    assert_eq!(d.title, "The server refused the token");
+    assert!(
+        d.fix.contains("the token's user") || d.cause.contains("is not the token's user"),
+        "{d:?}"
+    );
+    assert_no_secret(&r, &events, &token);
+}
+
+#[tokio::test]
+async fn dropping_the_test_cancels_it_at_once() {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = held.clone();
+    tokio::spawn(async move {
+        while let Ok((c, _)) = l.accept().await {
+            keep.lock().unwrap().push(c);
+        }
+    });
+    let m = plain_mailbox(Protocol::Imap, port);
+    let o = Options::default(); // 15 s per step
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let started = Instant::now();
+    let test = probe::test_mailbox(&m, Credential::None, &o, &tx);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), test)
+            .await
+            .is_err()
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    drop(tx);
+    let mut last = None;
+    while let Some(e) = rx.recv().await {
+        last = Some(e);
+    }
+    // It was waiting for the greeting when dropped.
+    let last = last.unwrap();
+    assert_eq!((last.step, last.status), (Step::Greeting, Status::Running));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_mailboxes_run_at_once_within_the_bound() {
+    use mailcfg::probe::batch::{Job, Target, run_all};
+    let s = TestServers::start().await.unwrap();
+    let token = app_token(&s);
+    let jobs: Vec<Job> = (0..6)
+        .map(|i| {
+            let mut m = mailbox(Protocol::Imap, s.ports.imaps, Encryption::Tls);
+            m.name = format!("box {i}");
+            Job {
+                target: Target::Mailbox(m),
+                cred: xoauth2(&token),
+            }
+        })
+        .collect();
+    // One at a time: each test's events come together.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let reports = run_all(jobs.clone(), &opts(&s), 1, &tx).await;
+    drop(tx);
+    assert_eq!(reports.len(), 6);
+    assert!(reports.iter().all(|r| r.ok));
+    let names: Vec<&str> = reports.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(
+        names,
+        ["box 0", "box 1", "box 2", "box 3", "box 4", "box 5"]
+    );
+    let mut order = Vec::new();
+    while let Some(e) = rx.recv().await {
+        if order.last() != Some(&e.target) {
+            order.push(e.target);
+        }
+    }
+    assert_eq!(
+        order.len(),
+        6,
+        "tests overlapped with concurrency 1: {order:?}"
+    );
+    // All at once: they overlap.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let reports = run_all(jobs, &opts(&s), 8, &tx).await;
+    drop(tx);
+    assert!(reports.iter().all(|r| r.ok));
+    let mut switches = 0;
+    let mut prev = String::new();
+    while let Some(e) = rx.recv().await {
+        if e.target != prev {
+            switches += 1;
+            prev = e.target;
+        }
+    }
+    assert!(switches > 6, "tests did not overlap with concurrency 8");
+}

@@ -135,7 +135,8 @@ pub fn diagnose(ctx: &Context, step: Step, symptom: &Symptom) -> Option<Diagnosi
             if let Some(mut found) = by_challenge {
                 let google = host.contains("gmail") || host.contains("google");
                 if !google {
-                    found.fix = format!("{} {}", found.fix, generic.fix);
+                    found.cause = format!("{} {}", found.cause, generic.cause);
+                    found.fix = generic.fix;
                     found.commands = generic.commands;
                 }
                 return Some(found);
@@ -503,7 +504,7 @@ fn challenge_diagnosis(json: &str) -> Option<Diagnosis> {
             "The server refused the token (status 400): it is malformed or was issued for another user than the sign-in name. It wants a token with the scope \"{scope}\"."
         ),
         "401" | "invalid_token" => format!(
-            "The server refused the token (status {status}): it is expired, revoked, or not valid for this server{}.",
+            "The server refused the token (status {status}): it is expired, revoked, issued for another user than the sign-in name, or not valid for this server{}.",
             if scope.is_empty() {
                 String::new()
             } else {
