@@ -79,7 +79,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
     }
 
     // Capabilities (from the greeting, else asked).
-    let mut caps = capabilities(run, &mut client, t).await?;
+    let mut caps = capabilities(run, &mut client).await?;
 
     if t.encryption == Encryption::StartTls {
         let s = run.begin(Step::StartTls);
@@ -288,11 +288,7 @@ fn auth_failed(run: &mut Run<'_>, s: &super::Started, e: &ImapError, challenge: 
 }
 
 /// The greeting's capabilities, or those a CAPABILITY command gets.
-async fn capabilities(
-    run: &mut Run<'_>,
-    client: &mut Client<Stream>,
-    _t: &Target<'_>,
-) -> Option<Vec<String>> {
+async fn capabilities(run: &mut Run<'_>, client: &mut Client<Stream>) -> Option<Vec<String>> {
     let greeting = run.rec.since(0);
     if let Some(caps) = greeting.iter().rev().find_map(|l| parse_caps(&l.text)) {
         let s = run.begin(Step::Capabilities);
