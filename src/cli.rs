@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod probe_cmd;
+
 use crate::oauth::{FlowEvent, TokenSource};
 use crate::profile::{self, Finding, Profile, Severity};
 
@@ -134,8 +136,19 @@ pub fn run(command: Command) -> ExitCode {
             profile,
             mailboxes,
             transports,
-            ..
-        } => test(&profile, &mailboxes, &transports),
+            send_to,
+            json,
+            concurrency,
+        } => test(
+            &profile,
+            &TestArgs {
+                mailboxes,
+                transports,
+                send_to,
+                json,
+                concurrency,
+            },
+        ),
         Command::Export {
             profile,
             format,
@@ -443,7 +456,17 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
     }
 }
 
-fn test(path: &Path, mailboxes: &[String], transports: &[String]) -> u8 {
+/// What `mailcfg test` was asked to do.
+struct TestArgs {
+    mailboxes: Vec<String>,
+    transports: Vec<String>,
+    send_to: Option<String>,
+    json: bool,
+    concurrency: Option<u32>,
+}
+
+fn test(path: &Path, args: &TestArgs) -> u8 {
+    let (mailboxes, transports) = (&args.mailboxes, &args.transports);
     let Some(p) = load_or_report(path) else {
         return EXIT_BAD_INPUT;
     };
@@ -471,10 +494,19 @@ fn test(path: &Path, mailboxes: &[String], transports: &[String]) -> u8 {
     if bad_mailbox || bad_transport {
         return EXIT_BAD_INPUT;
     }
-    not_yet(
-        "test",
-        "connection tests are not available in this version yet",
-    )
+    probe_cmd::run(path, &p, &args.selection())
+}
+
+impl TestArgs {
+    fn selection(&self) -> probe_cmd::Selection {
+        probe_cmd::Selection {
+            mailboxes: self.mailboxes.clone(),
+            transports: self.transports.clone(),
+            send_to: self.send_to.clone(),
+            json: self.json,
+            concurrency: self.concurrency,
+        }
+    }
 }
 
 fn export(path: &Path, format: &str, output: Option<&Path>) -> u8 {
@@ -548,9 +580,4 @@ fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
     } else {
         all.join(", ")
     }
-}
-
-fn not_yet(command: &str, what: &str) -> u8 {
-    eprintln!("mailcfg {command}: {what}. The profile itself was checked and is valid.");
-    EXIT_FAILED
 }

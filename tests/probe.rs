@@ -792,7 +792,7 @@ async fn garbage_and_a_connection_closed_during_sign_in_end_cleanly() {
     )
     .await;
     assert_eq!(failed(&r).step, Step::Greeting, "{}", explain(&r));
-    assert_eq!(diagnosis_title(&r), "Not a IMAP server");
+    assert_eq!(diagnosis_title(&r), "The server does not speak IMAP");
 
     let (port, _) = fake("+OK ready\r\n", |l| {
         if l == "CAPA" {
@@ -839,4 +839,393 @@ async fn a_server_trickling_one_byte_at_a_time_ends_within_the_timeout() {
     let (r, _) = check_mailbox(&plain_mailbox(Protocol::Imap, port), Credential::None, &o).await;
     assert!(started.elapsed() < Duration::from_secs(4));
     assert_eq!(failed(&r).step, Step::Greeting, "{}", explain(&r));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_sign_in_is_masked_too() {
+    let s = TestServers::start().await.unwrap();
+    let password = support::PLAIN_PASSWORD;
+    let cred = || Credential::Password {
+        user: defaults::MAILBOX.into(),
+        password: SecretString::from(password.to_owned()),
+    };
+    let m = mailbox(Protocol::Imap, s.ports.imaps, Encryption::Tls);
+    let (r, events) = check_mailbox(&m, cred(), &opts(&s)).await;
+    assert_all_ok(&r);
+    assert!(
+        r.transcript.iter().any(|l| l
+            .text
+            .contains("AUTHENTICATE PLAIN <user=mailbox@example.test, password: masked>")),
+        "{}",
+        explain(&r)
+    );
+    let m = mailbox(Protocol::Pop3, s.ports.pop3s, Encryption::Tls);
+    let (r2, events2) = check_mailbox(&m, cred(), &opts(&s)).await;
+    assert_all_ok(&r2);
+    assert!(
+        r2.transcript
+            .iter()
+            .any(|l| l.text == "PASS <password: masked>"),
+        "{}",
+        explain(&r2)
+    );
+    let t = transport(s.ports.submissions, Encryption::Tls);
+    let (r3, events3) = check_transport(&t, cred(), &opts(&s)).await;
+    assert_all_ok(&r3);
+    for (r, e) in [(&r, &events), (&r2, &events2), (&r3, &events3)] {
+        let all = serde_json::to_string(r).unwrap() + &serde_json::to_string(e).unwrap();
+        assert!(!all.contains(password), "the password leaked");
+    }
+}
+
+/// The round trips of a successful test, after TCP and TLS: every line the probe sends waits for
+/// one answer, except the SMTP pipeline (three commands, one wait).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_trips_are_few() {
+    let s = TestServers::start().await.unwrap();
+    let token = app_token(&s);
+    let sent = |r: &Report| -> Vec<String> {
+        r.transcript
+            .iter()
+            .filter(|l| l.dir == Dir::Sent)
+            .map(|l| l.text.split(' ').take(2).collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    let m = mailbox(Protocol::Imap, s.ports.imaps, Encryption::Tls);
+    let (r, _) = check_mailbox(&m, xoauth2(&token), &opts(&s)).await;
+    assert_eq!(
+        sent(&r),
+        ["A0001 AUTHENTICATE", "A0002 EXAMINE", "A0003 LOGOUT"]
+    );
+    let m = mailbox(Protocol::Pop3, s.ports.pop3s, Encryption::Tls);
+    let (r, _) = check_mailbox(&m, xoauth2(&token), &opts(&s)).await;
+    assert_eq!(
+        sent(&r),
+        [
+            "CAPA",
+            "AUTH XOAUTH2",
+            "<user=mailbox@example.test, bearer",
+            "STAT",
+            "QUIT"
+        ]
+    );
+    let t = transport(s.ports.submissions, Encryption::Tls);
+    let (r, _) = check_transport(&t, xoauth2(&token), &opts(&s)).await;
+    // The token makes the AUTH line longer than 500 octets: the string follows on its own line.
+    assert_eq!(
+        sent(&r),
+        [
+            "EHLO mailcfg.localhost",
+            "AUTH XOAUTH2",
+            "<user=mailbox@example.test, bearer",
+            "MAIL FROM:<mailbox@example.test>",
+            "RCPT TO:<mailbox@example.test>",
+            "RSET",
+            "QUIT"
+        ]
+    );
+    assert!(step(&r, Step::Send).detail.contains("pipelined"));
+}
+
+#[tokio::test]
+async fn a_token_is_not_sent_in_clear_text_to_another_computer() {
+    // This computer's own non-loopback address (no packet is sent to find it).
+    let Some(ip) = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|u| u.connect("192.0.2.1:9").map(|()| u))
+        .and_then(|u| u.local_addr())
+        .ok()
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+    else {
+        eprintln!("no non-loopback address here: skipped");
+        return;
+    };
+    let l = TcpListener::bind((ip, 0)).await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((c, _)) = l.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = c.into_split();
+                let mut r = BufReader::new(r);
+                w.write_all(b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready\r\n")
+                    .await
+                    .unwrap();
+                let mut line = String::new();
+                while r.read_line(&mut line).await.unwrap_or(0) > 0 {
+                    log.lock().unwrap().push(line.clone());
+                    line.clear();
+                }
+            });
+        }
+    });
+    let mut m = mailbox(Protocol::Imap, port, Encryption::None);
+    m.host = ip.to_string();
+    let token = "token-that-must-stay-home";
+    let (r, _) = check_mailbox(&m, xoauth2(token), &quick()).await;
+    let f = failed(&r);
+    assert_eq!(f.step, Step::Authenticate, "{}", explain(&r));
+    assert_eq!(diagnosis_title(&r), "Sign-in without encryption refused");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .all(|l| !l.contains("AUTHENTICATE"))
+    );
+}
+
+/// The time of one full profile test on loopback (IMAP, POP3, SMTP at once), median of 20.
+/// `cargo test --test probe -- --ignored --nocapture full_profile_median`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check"]
+async fn full_profile_median_of_20() {
+    use mailcfg::probe::batch::{Job, Target, run_all};
+    let s = TestServers::start().await.unwrap();
+    let token = app_token(&s);
+    let jobs = vec![
+        Job {
+            target: Target::Mailbox(mailbox(Protocol::Imap, s.ports.imaps, Encryption::Tls)),
+            cred: xoauth2(&token),
+        },
+        Job {
+            target: Target::Mailbox(mailbox(Protocol::Pop3, s.ports.pop3s, Encryption::Tls)),
+            cred: xoauth2(&token),
+        },
+        Job {
+            target: Target::Transport(transport(s.ports.submission, Encryption::StartTls)),
+            cred: xoauth2(&token),
+        },
+    ];
+    let o = opts(&s);
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let started = Instant::now();
+        let reports = run_all(jobs.clone(), &o, 8, &tx).await;
+        times.push(started.elapsed());
+        assert!(reports.iter().all(|r| r.ok));
+    }
+    times.sort();
+    eprintln!(
+        "full profile (IMAP TLS + POP3 TLS + SMTP STARTTLS at once) on loopback: median {} ms, min {} ms, max {} ms",
+        times[10].as_millis(),
+        times[0].as_millis(),
+        times[19].as_millis()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_xoauth2_says_so_before_sending_the_token() {
+    let s = TestServers::start_with(support::Options {
+        auth_mechanisms: "plain".into(),
+        ..support::Options::default()
+    })
+    .await
+    .unwrap();
+    let token = app_token(&s);
+    let m = mailbox(Protocol::Imap, s.ports.imaps, Encryption::Tls);
+    let (r, events) = check_mailbox(&m, xoauth2(&token), &opts(&s)).await;
+    let f = failed(&r);
+    assert_eq!(f.step, Step::Authenticate, "{}", explain(&r));
+    assert_eq!(
+        f.detail,
+        "the server does not offer XOAUTH2 (it offers: PLAIN)"
+    );
+    assert_eq!(diagnosis_title(&r), "XOAUTH2 not offered");
+    assert!(!r.transcript.iter().any(|l| l.text.contains("AUTHENTICATE")));
+    assert_no_secret(&r, &events, &token);
+
+    let t = transport(s.ports.submission, Encryption::StartTls);
+    let (r, _) = check_transport(&t, xoauth2(&token), &opts(&s)).await;
+    assert_eq!(diagnosis_title(&r), "XOAUTH2 not offered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_oauthbearer_token_gets_its_final_reply() {
+    let s = TestServers::start().await.unwrap();
+    let token = app_token(&s);
+    s.idp.revoke_all();
+    let cred = Credential::OAuthBearer {
+        user: defaults::MAILBOX.into(),
+        token: SecretString::from(token.clone()),
+    };
+    let t = transport(s.ports.submission, Encryption::StartTls);
+    let (r, events) = check_transport(&t, cred, &opts(&s)).await;
+    let f = failed(&r);
+    assert_eq!(f.step, Step::Authenticate, "{}", explain(&r));
+    // RFC 7628: the error challenge is answered with `AQ==` (0x01), then the final reply comes.
+    assert!(
+        r.transcript
+            .iter()
+            .any(|l| l.dir == Dir::Sent && l.text == "AQ==")
+    );
+    assert!(f.detail.starts_with("535 5.7.8"), "{}", f.detail);
+    assert!(f.detail.contains("invalid_token"), "{}", f.detail);
+    assert_eq!(diagnosis_title(&r), "The server refused the token");
+    assert_no_secret(&r, &events, &token);
+}
+
+#[tokio::test]
+async fn starttls_not_offered_stops_before_sign_in() {
+    let (port, _) = fake(
+        "* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2] plain only\r\n",
+        |l| Some(format!("{} BAD unexpected\r\n", tag(l))),
+    )
+    .await;
+    let mut m = plain_mailbox(Protocol::Imap, port);
+    m.encryption = Encryption::StartTls;
+    let (r, _) = check_mailbox(&m, xoauth2("tok-x"), &quick()).await;
+    let f = failed(&r);
+    assert_eq!(f.step, Step::StartTls, "{}", explain(&r));
+    assert_eq!(diagnosis_title(&r), "STARTTLS not offered");
+    assert_eq!(step(&r, Step::Authenticate).status, Status::Skipped);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_for_another_name_is_said_plainly() {
+    // A name of this computer, other than localhost, that reaches 127.0.0.1 (the test
+    // certificate names only localhost, 127.0.0.1 and 127.0.0.2).
+    let mut candidates: Vec<String> = vec!["vm".into(), "runsc".into()];
+    if let Ok(h) = std::fs::read_to_string("/etc/hostname") {
+        candidates.insert(0, h.trim().to_owned());
+    }
+    let mut name = None;
+    for c in candidates
+        .into_iter()
+        .filter(|c| !c.is_empty() && c != "localhost")
+    {
+        let here = tokio::net::lookup_host((c.as_str(), 1))
+            .await
+            .is_ok_and(|mut addrs| addrs.any(|a| a.ip() == std::net::Ipv4Addr::LOCALHOST));
+        if here {
+            name = Some(c);
+            break;
+        }
+    }
+    let Some(name) = name else {
+        eprintln!("no other name for 127.0.0.1 here: skipped");
+        return;
+    };
+    let s = TestServers::start().await.unwrap();
+    let mut m = mailbox(Protocol::Imap, s.ports.imaps, Encryption::Tls);
+    m.host = name.clone();
+    let (r, _) = check_mailbox(&m, Credential::None, &opts(&s)).await;
+    let f = failed(&r);
+    assert_eq!(f.step, Step::Tls, "{}", explain(&r));
+    assert!(
+        f.detail
+            .starts_with(&format!("certificate is for another name, not \"{name}\"")),
+        "{}",
+        f.detail
+    );
+    assert!(f.detail.contains("subject CN=localhost"), "{}", f.detail);
+    assert_eq!(diagnosis_title(&r), "Certificate is for another name");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_for_another_user_is_refused() {
+    let s = TestServers::start().await.unwrap();
+    let token = app_token(&s);
+    let m = mailbox(Protocol::Imap, s.ports.imaps, Encryption::Tls);
+    let cred = Credential::XOAuth2 {
+        user: "someone.else@example.test".into(),
+        token: SecretString::from(token.clone()),
+    };
+    let (r, events) = check_mailbox(&m, cred, &opts(&s)).await;
+    assert_eq!(failed(&r).step, Step::Authenticate, "{}", explain(&r));
+    let d = r.diagnosis.as_ref().unwrap();
+    assert_eq!(d.title, "The server refused the token");
+    assert!(
+        d.fix.contains("the token's user") || d.cause.contains("is not the token's user"),
+        "{d:?}"
+    );
+    assert_no_secret(&r, &events, &token);
+}
+
+#[tokio::test]
+async fn dropping_the_test_cancels_it_at_once() {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = held.clone();
+    tokio::spawn(async move {
+        while let Ok((c, _)) = l.accept().await {
+            keep.lock().unwrap().push(c);
+        }
+    });
+    let m = plain_mailbox(Protocol::Imap, port);
+    let o = Options::default(); // 15 s per step
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let started = Instant::now();
+    let test = probe::test_mailbox(&m, Credential::None, &o, &tx);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), test)
+            .await
+            .is_err()
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    drop(tx);
+    let mut last = None;
+    while let Some(e) = rx.recv().await {
+        last = Some(e);
+    }
+    // It was waiting for the greeting when dropped.
+    let last = last.unwrap();
+    assert_eq!((last.step, last.status), (Step::Greeting, Status::Running));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_mailboxes_run_at_once_within_the_bound() {
+    use mailcfg::probe::batch::{Job, Target, run_all};
+    let s = TestServers::start().await.unwrap();
+    let token = app_token(&s);
+    let jobs: Vec<Job> = (0..6)
+        .map(|i| {
+            let mut m = mailbox(Protocol::Imap, s.ports.imaps, Encryption::Tls);
+            m.name = format!("box {i}");
+            Job {
+                target: Target::Mailbox(m),
+                cred: xoauth2(&token),
+            }
+        })
+        .collect();
+    // One at a time: each test's events come together.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let reports = run_all(jobs.clone(), &opts(&s), 1, &tx).await;
+    drop(tx);
+    assert_eq!(reports.len(), 6);
+    assert!(reports.iter().all(|r| r.ok));
+    let names: Vec<&str> = reports.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(
+        names,
+        ["box 0", "box 1", "box 2", "box 3", "box 4", "box 5"]
+    );
+    let mut order = Vec::new();
+    while let Some(e) = rx.recv().await {
+        if order.last() != Some(&e.target) {
+            order.push(e.target);
+        }
+    }
+    assert_eq!(
+        order.len(),
+        6,
+        "tests overlapped with concurrency 1: {order:?}"
+    );
+    // All at once: they overlap.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let reports = run_all(jobs, &opts(&s), 8, &tx).await;
+    drop(tx);
+    assert!(reports.iter().all(|r| r.ok));
+    let mut switches = 0;
+    let mut prev = String::new();
+    while let Some(e) = rx.recv().await {
+        if e.target != prev {
+            switches += 1;
+            prev = e.target;
+        }
+    }
+    assert!(switches > 6, "tests did not overlap with concurrency 8");
 }

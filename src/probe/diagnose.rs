@@ -18,6 +18,20 @@ pub struct Diagnosis {
     pub commands: Vec<String>,
 }
 
+impl Diagnosis {
+    /// Fills the app's IDs into the admin commands, where the profile knows them.
+    #[must_use]
+    pub fn with_app(mut self, client_id: &str, enterprise_object_id: Option<&str>) -> Self {
+        for c in &mut self.commands {
+            *c = c.replace("<APPLICATION_CLIENT_ID>", client_id);
+            if let Some(oid) = enterprise_object_id {
+                *c = c.replace("<ENTERPRISE_APP_OBJECT_ID>", oid);
+            }
+        }
+        self
+    }
+}
+
 /// What the test knew about the target when it failed.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -68,6 +82,8 @@ pub enum Symptom {
     ClosedAfterAuth,
     /// A command got no answer in time.
     Timeout,
+    /// A token or password would travel unencrypted to another computer.
+    Unencrypted,
     Other,
 }
 
@@ -119,7 +135,8 @@ pub fn diagnose(ctx: &Context, step: Step, symptom: &Symptom) -> Option<Diagnosi
             if let Some(mut found) = by_challenge {
                 let google = host.contains("gmail") || host.contains("google");
                 if !google {
-                    found.fix = format!("{} {}", found.fix, generic.fix);
+                    found.cause = format!("{} {}", found.cause, generic.cause);
+                    found.fix = generic.fix;
                     found.commands = generic.commands;
                 }
                 return Some(found);
@@ -225,7 +242,7 @@ pub fn diagnose(ctx: &Context, step: Step, symptom: &Symptom) -> Option<Diagnosi
             Vec::new(),
         ),
         Symptom::Garbage(line) => d(
-            &format!("Not a {} server", ctx.kind),
+            &format!("The server does not speak {}", ctx.kind),
             &format!(
                 "The server's first line is not a {} greeting: {line}",
                 ctx.kind
@@ -282,6 +299,14 @@ pub fn diagnose(ctx: &Context, step: Step, symptom: &Symptom) -> Option<Diagnosi
             }
         }
         Symptom::ClosedAfterAuth => not_connected(ctx, true),
+        Symptom::Unencrypted => d(
+            "Sign-in without encryption refused",
+            &format!(
+                "The connection to {host} is not encrypted, so the token or password would cross the network readable by anyone in between; the test did not send it."
+            ),
+            &format!("Choose STARTTLS, or TLS on port {tls_port}."),
+            Vec::new(),
+        ),
         Symptom::Timeout => d(
             "No answer in time",
             &format!("The server stopped answering during {step}."),
@@ -479,7 +504,7 @@ fn challenge_diagnosis(json: &str) -> Option<Diagnosis> {
             "The server refused the token (status 400): it is malformed or was issued for another user than the sign-in name. It wants a token with the scope \"{scope}\"."
         ),
         "401" | "invalid_token" => format!(
-            "The server refused the token (status {status}): it is expired, revoked, or not valid for this server{}.",
+            "The server refused the token (status {status}): it is expired, revoked, issued for another user than the sign-in name, or not valid for this server{}.",
             if scope.is_empty() {
                 String::new()
             } else {

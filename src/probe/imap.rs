@@ -56,7 +56,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         Some(Ok(Some(_))) => {
             let line = run.reply(&s);
             if line.starts_with("* OK") || line.starts_with("* PREAUTH") {
-                run.ok(&s, line);
+                run.ok(&s, short_caps(&line));
             } else {
                 run.fail(&s, line.clone(), &Symptom::Reply(line));
                 return None;
@@ -79,7 +79,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
     }
 
     // Capabilities (from the greeting, else asked).
-    let mut caps = capabilities(run, &mut client, t).await?;
+    let mut caps = capabilities(run, &mut client).await?;
 
     if t.encryption == Encryption::StartTls {
         let s = run.begin(Step::StartTls);
@@ -121,12 +121,10 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
     // Authenticate.
     let s = run.begin(Step::Authenticate);
     let Some(sasl) = sasl::prepare(cred, t.host, t.port, &run.rec) else {
-        run.end(
-            &s,
-            Status::Skipped,
-            "no credential given: stopped before sign-in",
-        );
-        run.skip(&[Step::Mailbox, Step::Logout]);
+        let detail =
+            "no credential given: stopped before sign-in, so nothing proves that signing in works";
+        run.end(&s, Status::Warning, detail);
+        run.skip_because(&[Step::Mailbox, Step::Logout], "not run: no sign-in");
         return Some(());
     };
     let wanted = format!("AUTH={}", sasl.mech);
@@ -151,6 +149,9 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             tls_first: disabled || (mechs.is_empty() && t.encryption == Encryption::None),
         };
         run.fail(&s, detail, &symptom);
+        return None;
+    }
+    if run.refuse_clear_text(&s, t) {
         return None;
     }
     let ir = caps.iter().any(|c| c == "SASL-IR");
@@ -200,10 +201,8 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             } else {
                 "2 round trips (no SASL-IR)"
             };
-            run.ok(
-                &s,
-                format!("{} accepted ({how}): {}", sasl.mech, run.reply(&s)),
-            );
+            let reply = short_caps(&run.reply(&s));
+            run.ok(&s, format!("{} accepted ({how}): {reply}", sasl.mech));
             session
         }
     };
@@ -289,11 +288,7 @@ fn auth_failed(run: &mut Run<'_>, s: &super::Started, e: &ImapError, challenge: 
 }
 
 /// The greeting's capabilities, or those a CAPABILITY command gets.
-async fn capabilities(
-    run: &mut Run<'_>,
-    client: &mut Client<Stream>,
-    _t: &Target<'_>,
-) -> Option<Vec<String>> {
+async fn capabilities(run: &mut Run<'_>, client: &mut Client<Stream>) -> Option<Vec<String>> {
     let greeting = run.rec.since(0);
     if let Some(caps) = greeting.iter().rev().find_map(|l| parse_caps(&l.text)) {
         let s = run.begin(Step::Capabilities);
@@ -358,6 +353,14 @@ fn describe(caps: &[String]) -> String {
             "not offered"
         },
     )
+}
+
+/// A status line with its `[CAPABILITY …]` list shortened (the list has its own step).
+fn short_caps(line: &str) -> String {
+    match (line.find("[CAPABILITY "), line.find(']')) {
+        (Some(a), Some(b)) if b > a => format!("{}[CAPABILITY …]{}", &line[..a], &line[b + 1..]),
+        _ => line.to_owned(),
+    }
 }
 
 /// `[CAPABILITY a b]` in a status line, or a `* CAPABILITY a b` line, upper-cased.
@@ -430,5 +433,6 @@ mod tests {
             ["IMAP4REV1", "AUTH=OAUTHBEARER"]
         );
         assert!(parse_caps("* OK ready").is_none());
+        assert_eq!(short_caps(g), "* OK [CAPABILITY …] Dovecot ready.");
     }
 }

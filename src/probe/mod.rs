@@ -5,16 +5,20 @@
 //! of an app it has not connected to the mailbox, and says so only at the next command.
 //!
 //! Every step sends an [`Event`] when it starts and when it ends, with its time and the transcript
-//! lines it produced (masked: see [`transcript`]). Every wait is bounded by [`Options::timeout`]; a
+//! lines it produced (masked before anyone sees them). Every wait is bounded by [`Options::timeout`]; a
 //! test is cancelled by dropping its future. A failure ends in a [`Diagnosis`] where the reply is
 //! known ([`diagnose`]), and otherwise the server's reply verbatim as the failing step's detail.
 //!
-//! Round trips on a success (after TCP and TLS): IMAP implicit TLS 4 (greeting with capabilities,
-//! AUTHENTICATE with SASL-IR, EXAMINE, LOGOUT); POP3 6 (greeting, CAPA, AUTH, the SASL string, STAT,
-//! QUIT: Exchange needs the two-step AUTH); SMTP 6 (greeting, EHLO, AUTH with initial response,
-//! MAIL FROM, RCPT TO, RSET; QUIT is not waited for). STARTTLS adds the command, the handshake and
-//! a second capability request.
+//! Round trips on a success, after TCP and TLS and the greeting (the test `round_trips_are_few`
+//! checks them): IMAP 3 (AUTHENTICATE with SASL-IR, EXAMINE, LOGOUT; the capabilities come with
+//! the greeting); POP3 5 (CAPA, AUTH, the SASL string on its own line as Exchange requires, STAT,
+//! QUIT); SMTP 5 (EHLO, AUTH with the initial response, MAIL FROM + RCPT TO + RSET pipelined where
+//! offered, QUIT), one more when the AUTH line would pass 500 octets (a real token does: the
+//! string then follows the server's `334`). STARTTLS adds the command, the handshake and a second
+//! capability request. On loopback, IMAP, POP3 and SMTP tested at once take 76 ms (median of 20,
+//! the ignored test `full_profile_median_of_20`).
 
+pub mod batch;
 mod cert;
 pub mod diagnose;
 mod imap;
@@ -419,6 +423,10 @@ impl<'a> Run<'a> {
 
     /// Marks steps that did not run because an earlier one failed.
     pub(crate) fn skip(&mut self, steps: &[Step]) {
+        self.skip_because(steps, "not run: an earlier step failed");
+    }
+
+    pub(crate) fn skip_because(&mut self, steps: &[Step], reason: &str) {
         for step in steps {
             if self.steps.iter().any(|e| e.step == *step) {
                 continue;
@@ -428,7 +436,7 @@ impl<'a> Run<'a> {
                 at: Instant::now(),
                 from: self.rec.len(),
             };
-            self.end(&s, Status::Skipped, "not run: an earlier step failed");
+            self.end(&s, Status::Skipped, reason);
         }
     }
 
@@ -602,7 +610,23 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// After a greeting that never came on a plain connection: is this an implicit-TLS port?
+    /// Whether sign-in must not go ahead: no TLS, and the server is not this computer. (A token or
+    /// password sent in clear text to another host is exposed to everyone on the path.)
+    pub(crate) fn refuse_clear_text(&mut self, s: &Started, t: &Target<'_>) -> bool {
+        let local = self.addr.is_some_and(|a| a.ip().is_loopback());
+        if t.encryption != Encryption::None || local {
+            return false;
+        }
+        self.fail(
+            s,
+            "not sent: the connection is not encrypted and the server is not on this computer",
+            &Symptom::Unencrypted,
+        );
+        true
+    }
+
+    /// After a greeting that never came on a plain connection: is this an implicit-TLS port? (A
+    /// second connection tries a TLS hello, for at most 3 s more.)
     pub(crate) async fn no_greeting(&mut self, s: &Started, protocol: &str) {
         let mut symptom = Symptom::NoGreeting;
         let tls = match self.tls.take() {
@@ -610,7 +634,13 @@ impl<'a> Run<'a> {
             None => net::Tls::new(self.opts.ca_file.as_deref()).ok(),
         };
         if let (Some(addr), Some(t)) = (self.addr, &tls)
-            && net::speaks_tls(addr, &self.ctx.host, t, self.timeout).await
+            && net::speaks_tls(
+                addr,
+                &self.ctx.host,
+                t,
+                self.timeout.min(Duration::from_secs(3)),
+            )
+            .await
         {
             symptom = Symptom::TlsPort;
         }

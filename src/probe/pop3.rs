@@ -207,12 +207,10 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
     // Authenticate.
     let s = run.begin(Step::Authenticate);
     let Some(sasl) = sasl::prepare(cred, t.host, t.port, &run.rec) else {
-        run.end(
-            &s,
-            Status::Skipped,
-            "no credential given: stopped before sign-in",
-        );
-        run.skip(&[Step::Mailbox, Step::Logout]);
+        let detail =
+            "no credential given: stopped before sign-in, so nothing proves that signing in works";
+        run.end(&s, Status::Warning, detail);
+        run.skip_because(&[Step::Mailbox, Step::Logout], "not run: no sign-in");
         return Some(());
     };
     let mechs: Vec<String> = caps
@@ -220,6 +218,9 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         .find_map(|c| c.strip_prefix("SASL "))
         .map(|m| m.split_whitespace().map(str::to_owned).collect())
         .unwrap_or_default();
+    if run.refuse_clear_text(&s, t) {
+        return None;
+    }
     let reply = if let Credential::Password { user, password } = cred {
         use secrecy::ExposeSecret as _;
         send(run, &s, &mut io, &format!("USER {user}")).await?;

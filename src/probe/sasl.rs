@@ -68,6 +68,11 @@ pub(crate) fn prepare(cred: &Credential, host: &str, port: u16, rec: &Recorder) 
     let initial = STANDARD.encode(raw.as_bytes());
     rec.mask(&initial, &shown);
     rec.mask(secret, secret_shown);
+    if let Credential::Password { .. } = cred {
+        // IMAP LOGIN sends the password as a quoted string, with `\` and `"` escaped.
+        let quoted = secret.replace('\\', "\\\\").replace('"', "\\\"");
+        rec.mask(&quoted, secret_shown);
+    }
     // The string as a quoted IMAP/SMTP argument, and raw (a misbehaving echo).
     rec.mask(&raw, &shown);
     Some(Sasl {
