@@ -12,27 +12,12 @@ use std::time::SystemTime;
 use secrecy::SecretString;
 
 use crate::oauth::{self, FlowEvent, TokenSource, claims};
-use crate::probe::{self, Credential};
-use crate::profile::{Account, Mailbox, Profile, Transport};
+pub use crate::probe::batch::Target;
+use crate::probe::{self, batch};
+use crate::profile::{Account, Profile};
 use crate::secrets::{self, Kind, Secrets};
 
 pub type JobId = u64;
-
-/// What one connection test checks.
-#[derive(Debug, Clone)]
-pub enum Target {
-    Mailbox(Mailbox),
-    Transport(Transport),
-}
-
-impl Target {
-    pub fn name(&self) -> &str {
-        match self {
-            Target::Mailbox(m) => &m.name,
-            Target::Transport(t) => &t.name,
-        }
-    }
-}
 
 /// What a sign-in learned, for the token card. The token itself stays in the engine.
 #[derive(Debug, Clone)]
@@ -330,7 +315,6 @@ impl Engine {
         send_to: Option<String>,
     ) -> JobId {
         let source = self.token_source(profile, base_dir);
-        let secrets = self.secrets.clone();
         let profile = profile.clone();
         let ca_file = profile
             .tls
@@ -344,7 +328,7 @@ impl Engine {
         };
         self.spawn(move |send| async move {
             let cred = match source {
-                Ok(source) => credential(&profile, &target, &source, &secrets).await,
+                Ok(source) => credential(&profile, &target, &source).await,
                 Err(e) => Err(e),
             };
             let cred = match cred {
@@ -364,6 +348,10 @@ impl Engine {
             };
             drop(tx);
             let _ = pump.await;
+            let mut report = report;
+            report.diagnosis = report
+                .diagnosis
+                .map(|d| batch::fill_app(&profile, &report.target, d));
             send.send(Update::Tested(report));
         })
     }
@@ -401,50 +389,27 @@ fn token_info(account: &Account, t: &oauth::AccessToken, needs: &[claims::Need])
     }
 }
 
-/// How a target signs in: XOAUTH2 with its account's token, a password from the keyring, or
-/// not at all (a transport with `auth = false`).
-pub async fn credential(
+/// A target's token (from the cache when fresh), then its credential.
+async fn credential(
     profile: &Profile,
     target: &Target,
     source: &TokenSource,
-    secrets: &Secrets,
-) -> Result<Credential, String> {
-    let (account, user, entry) = match target {
-        Target::Mailbox(m) => (
-            m.account.as_deref(),
-            Some(m.user.clone()),
-            format!("mailbox:{}", m.name),
-        ),
-        Target::Transport(t) if !t.auth => return Ok(Credential::None),
-        Target::Transport(t) => (
-            t.account.as_deref(),
-            t.username.clone(),
-            format!("transport:{}", t.name),
-        ),
+) -> Result<probe::Credential, String> {
+    let token = match target.account() {
+        Some(name) => {
+            let a = profile
+                .account(name)
+                .ok_or_else(|| format!("the XOAuth2 account \"{name}\" is not in this profile"))?;
+            Some(
+                source
+                    .token(a, &|_| {})
+                    .await
+                    .map_err(|e| format!("sign-in with \"{name}\" failed: {e}"))?,
+            )
+        }
+        None => None,
     };
-    if let Some(name) = account {
-        let a = profile
-            .account(name)
-            .ok_or_else(|| format!("the XOAuth2 account \"{name}\" is not in this profile"))?;
-        let t = source
-            .token(a, &|_| {})
-            .await
-            .map_err(|e| format!("sign-in with \"{name}\" failed: {e}"))?;
-        let user = user.or(t.user.clone()).unwrap_or_default();
-        return Ok(Credential::XOAuth2 {
-            user,
-            token: t.secret,
-        });
-    }
-    let user = user.unwrap_or_default();
-    match secrets.get(&entry, Kind::Password) {
-        Ok(Some(password)) => Ok(Credential::Password { user, password }),
-        Ok(None) => Err(format!(
-            "\"{}\" has no XOAuth2 account and no password is stored; choose its XOAuth2 account",
-            target.name()
-        )),
-        Err(e) => Err(e.to_string()),
-    }
+    batch::credential(target, token.as_ref(), source.secrets())
 }
 
 /// A job's way back to the window.

@@ -33,6 +33,7 @@ fn app(config: &Path, open: Option<&Path>, secrets: Secrets) -> App {
         Options {
             open: open.map(Path::to_path_buf),
             config_dir: Some(config.to_path_buf()),
+            ..Options::default()
         },
         secrets,
     )

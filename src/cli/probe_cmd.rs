@@ -10,14 +10,12 @@ use std::io::{IsTerminal as _, Write as _};
 use std::path::Path;
 use std::time::Duration;
 
-use secrecy::SecretString;
-
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, print_flow_event, runtime};
 use crate::oauth::{AccessToken, TokenSource};
 use crate::probe::batch::{self, Job, Target};
-use crate::probe::{Credential, Event, Options, Report, Status};
+use crate::probe::{Event, Options, Report, Status};
 use crate::profile::Profile;
-use crate::secrets::{Kind, Secrets};
+use crate::secrets::Secrets;
 
 pub(super) struct Selection {
     pub mailboxes: Vec<String>,
@@ -44,13 +42,6 @@ fn selected(p: &Profile, sel: &Selection) -> Vec<Target> {
             .map(Target::Transport),
     );
     targets
-}
-
-fn account_of(t: &Target) -> Option<&str> {
-    match t {
-        Target::Mailbox(m) => m.account.as_deref(),
-        Target::Transport(t) => t.account.as_deref(),
-    }
 }
 
 pub(super) fn run(path: &Path, p: &Profile, sel: &Selection) -> u8 {
@@ -123,7 +114,7 @@ async fn test_all(
     // One token per account, whatever the number of mailboxes it serves.
     let accounts: BTreeSet<String> = targets
         .iter()
-        .filter_map(account_of)
+        .filter_map(Target::account)
         .map(str::to_owned)
         .collect();
     let mut tokens: BTreeMap<String, AccessToken> = BTreeMap::new();
@@ -141,7 +132,11 @@ async fn test_all(
     }
     let mut jobs = Vec::new();
     for target in targets {
-        match credential(&target, &tokens, source.secrets()) {
+        match batch::credential(
+            &target,
+            target.account().and_then(|a| tokens.get(a)),
+            source.secrets(),
+        ) {
             Ok(cred) => jobs.push(Job { target, cred }),
             Err(why) => {
                 refused += 1;
@@ -164,7 +159,7 @@ async fn test_all(
     let reports: Vec<Report> = reports
         .into_iter()
         .map(|mut r| {
-            r.diagnosis = r.diagnosis.map(|d| fill_app(p, &r.target, d));
+            r.diagnosis = r.diagnosis.map(|d| batch::fill_app(p, &r.target, d));
             r
         })
         .collect();
@@ -175,71 +170,6 @@ async fn test_all(
     } else {
         EXIT_FAILED
     }
-}
-
-/// The diagnosis with the account's client ID and object ID in its admin commands.
-fn fill_app(p: &Profile, target: &str, d: crate::probe::Diagnosis) -> crate::probe::Diagnosis {
-    let account = p
-        .mailboxes
-        .iter()
-        .find(|m| m.name == target)
-        .and_then(|m| m.account.as_deref())
-        .or_else(|| {
-            p.transports
-                .iter()
-                .find(|t| t.name == target)
-                .and_then(|t| t.account.as_deref())
-        })
-        .and_then(|a| p.account(a));
-    match account {
-        Some(a) => d.with_app(&a.client_id, a.enterprise_object_id.as_deref()),
-        None => d,
-    }
-}
-
-/// How a target signs in: XOAUTH2 with its account's token, else a password from the keyring,
-/// else not at all (the test stops before sign-in).
-fn credential(
-    target: &Target,
-    tokens: &BTreeMap<String, AccessToken>,
-    secrets: &Secrets,
-) -> Result<Credential, String> {
-    let (account, user, entry) = match target {
-        Target::Mailbox(m) => (
-            m.account.as_deref(),
-            Some(m.user.clone()),
-            format!("mailbox:{}", m.name),
-        ),
-        Target::Transport(t) => {
-            if !t.auth {
-                return Ok(Credential::None);
-            }
-            (
-                t.account.as_deref(),
-                t.username.clone(),
-                format!("transport:{}", t.name),
-            )
-        }
-    };
-    if let Some(name) = account {
-        let Some(token) = tokens.get(name) else {
-            return Err(format!("sign-in for account \"{name}\" failed (above)"));
-        };
-        let Some(user) = user.or_else(|| token.user.clone()) else {
-            return Err(
-                "no user name: set `username` of the transport (the mailbox it sends as)".into(),
-            );
-        };
-        return Ok(Credential::XOAuth2 {
-            user,
-            token: token.secret.clone(),
-        });
-    }
-    let password: Option<SecretString> = secrets.get(&entry, Kind::Password).ok().flatten();
-    Ok(match (user, password) {
-        (Some(user), Some(password)) => Credential::Password { user, password },
-        _ => Credential::None,
-    })
 }
 
 /// Writes the run as text (colour on a terminal) or as JSON lines.

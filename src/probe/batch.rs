@@ -6,8 +6,10 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{Credential, Event, Options, Report};
-use crate::profile::{Mailbox, Transport};
+use super::{Credential, Diagnosis, Event, Options, Report};
+use crate::oauth::AccessToken;
+use crate::profile::{Mailbox, Profile, Transport};
+use crate::secrets::{Kind, Secrets};
 
 /// What one test checks.
 #[derive(Debug, Clone)]
@@ -22,6 +24,67 @@ impl Target {
             Target::Mailbox(m) => &m.name,
             Target::Transport(t) => &t.name,
         }
+    }
+
+    /// The connected account it signs in with (XOAUTH2), if any.
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Target::Mailbox(m) => m.account.as_deref(),
+            Target::Transport(t) => t.account.as_deref(),
+        }
+    }
+}
+
+/// How a target signs in: XOAUTH2 with its account's token (`token`, got by the caller), else a
+/// password from the keyring, else not at all (the test stops before sign-in).
+pub fn credential(
+    target: &Target,
+    token: Option<&AccessToken>,
+    secrets: &Secrets,
+) -> Result<Credential, String> {
+    let (user, entry) = match target {
+        Target::Mailbox(m) => (Some(m.user.clone()), format!("mailbox:{}", m.name)),
+        Target::Transport(t) if !t.auth => return Ok(Credential::None),
+        Target::Transport(t) => (t.username.clone(), format!("transport:{}", t.name)),
+    };
+    if let Some(name) = target.account() {
+        let Some(token) = token else {
+            return Err(format!("sign-in for account \"{name}\" failed"));
+        };
+        let Some(user) = user.or_else(|| token.user.clone()) else {
+            return Err(
+                "no user name: set `username` of the transport (the mailbox it sends as)".into(),
+            );
+        };
+        return Ok(Credential::XOAuth2 {
+            user,
+            token: token.secret.clone(),
+        });
+    }
+    let password = secrets.get(&entry, Kind::Password).ok().flatten();
+    Ok(match (user, password) {
+        (Some(user), Some(password)) => Credential::Password { user, password },
+        _ => Credential::None,
+    })
+}
+
+/// The diagnosis with the target's account's client ID and object ID in its admin commands.
+pub fn fill_app(p: &Profile, target: &str, d: Diagnosis) -> Diagnosis {
+    let account = p
+        .mailboxes
+        .iter()
+        .find(|m| m.name == target)
+        .and_then(|m| m.account.as_deref())
+        .or_else(|| {
+            p.transports
+                .iter()
+                .find(|t| t.name == target)
+                .and_then(|t| t.account.as_deref())
+        })
+        .and_then(|a| p.account(a));
+    match account {
+        Some(a) => d.with_app(&a.client_id, a.enterprise_object_id.as_deref()),
+        None => d,
     }
 }
 

@@ -78,6 +78,7 @@ enum Job {
     Test(super::testview::Target),
 }
 
+#[allow(clippy::struct_excessive_bools)] // independent switches of the window
 pub struct App {
     pub profile: Profile,
     pub path: Option<PathBuf>,
