@@ -1229,3 +1229,73 @@ async fn many_mailboxes_run_at_once_within_the_bound() {
     }
     assert!(switches > 6, "tests did not overlap with concurrency 8");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_certificate_is_said_plainly() {
+    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let s = TestServers::start().await.unwrap();
+    // The test CA signs the servers' request again, valid for no time at all.
+    let dir = s.dir();
+    let out = tokio::process::Command::new("openssl")
+        .args([
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "0",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "expired.pem",
+        ])
+        .current_dir(dir)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(dir.join("expired.pem"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+    let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((c, _)) = l.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(c).await {
+                    let _ = tls.write_all(b"* OK ready\r\n").await;
+                }
+            });
+        }
+    });
+    let m = mailbox(Protocol::Imap, port, Encryption::Tls);
+    let (r, _) = check_mailbox(&m, Credential::None, &opts(&s)).await;
+    let f = failed(&r);
+    assert_eq!(f.step, Step::Tls, "{}", explain(&r));
+    assert!(f.detail.starts_with("certificate expired"), "{}", f.detail);
+    assert!(f.detail.contains("subject CN=localhost"), "{}", f.detail);
+    assert_eq!(diagnosis_title(&r), "Certificate expired");
+}
