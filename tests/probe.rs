@@ -1402,3 +1402,37 @@ async fn imap_login_with_a_quoted_password_is_masked() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pop3_and_smtp_port_mix_ups_are_named_too() {
+    let s = TestServers::start().await.unwrap();
+    let m = mailbox(Protocol::Pop3, s.ports.pop3, Encryption::Tls);
+    let (r, _) = check_mailbox(&m, Credential::None, &opts(&s)).await;
+    assert_eq!(
+        r.diagnosis.as_ref().unwrap().fix,
+        "This port expects STARTTLS; choose STARTTLS, or port 995 with TLS.",
+        "{}",
+        explain(&r)
+    );
+    let t = transport(s.ports.submission, Encryption::Tls);
+    let (r, _) = check_transport(&t, Credential::None, &opts(&s)).await;
+    assert_eq!(
+        r.diagnosis.as_ref().unwrap().fix,
+        "This port expects STARTTLS; choose STARTTLS, or port 465 with TLS.",
+        "{}",
+        explain(&r)
+    );
+    let mut o = opts(&s);
+    o.timeout = Duration::from_millis(700);
+    let m = mailbox(Protocol::Pop3, s.ports.pop3s, Encryption::StartTls);
+    let (r, _) = check_mailbox(&m, Credential::None, &o).await;
+    assert!(
+        r.diagnosis
+            .as_ref()
+            .unwrap()
+            .fix
+            .contains("port 110 with STARTTLS"),
+        "{}",
+        explain(&r)
+    );
+}
