@@ -1229,3 +1229,210 @@ async fn many_mailboxes_run_at_once_within_the_bound() {
     }
     assert!(switches > 6, "tests did not overlap with concurrency 8");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_certificate_is_said_plainly() {
+    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let s = TestServers::start().await.unwrap();
+    // The test CA signs the servers' request again, valid for no time at all.
+    let dir = s.dir();
+    let out = tokio::process::Command::new("openssl")
+        .args([
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "0",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "expired.pem",
+        ])
+        .current_dir(dir)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(dir.join("expired.pem"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+    let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((c, _)) = l.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(c).await {
+                    let _ = tls.write_all(b"* OK ready\r\n").await;
+                }
+            });
+        }
+    });
+    let m = mailbox(Protocol::Imap, port, Encryption::Tls);
+    let (r, _) = check_mailbox(&m, Credential::None, &opts(&s)).await;
+    let f = failed(&r);
+    assert_eq!(f.step, Step::Tls, "{}", explain(&r));
+    assert!(f.detail.starts_with("certificate expired"), "{}", f.detail);
+    assert!(f.detail.contains("subject CN=localhost"), "{}", f.detail);
+    assert_eq!(diagnosis_title(&r), "Certificate expired");
+}
+
+#[tokio::test]
+async fn smtp_password_sign_in_uses_login_where_plain_is_not_offered() {
+    use base64::Engine as _;
+    let b64 = |v: &str| base64::engine::general_purpose::STANDARD.encode(v);
+    let password = "pa\"ss\\word";
+    let (user_b64, pass_b64) = (b64(defaults::MAILBOX), b64(password));
+    // Exchange Online offers `AUTH LOGIN XOAUTH2`.
+    let (port, seen) = fake("220 fake.outlook.test ready\r\n", move |l| {
+        Some(if l.starts_with("EHLO") {
+            "250-fake.outlook.test\r\n250-AUTH LOGIN XOAUTH2\r\n250 PIPELINING\r\n".into()
+        } else if l == "AUTH LOGIN" {
+            "334 VXNlcm5hbWU6\r\n".into()
+        } else if l == user_b64 {
+            "334 UGFzc3dvcmQ6\r\n".into()
+        } else if l == pass_b64 {
+            "235 2.7.0 Authentication successful\r\n".into()
+        } else if l.starts_with("QUIT") {
+            "221 2.0.0 Service closing transmission channel\r\n".into()
+        } else {
+            "250 2.0.0 OK\r\n".into()
+        })
+    })
+    .await;
+    let cred = Credential::Password {
+        user: defaults::MAILBOX.into(),
+        password: SecretString::from(password.to_owned()),
+    };
+    let mut t = transport(port, Encryption::None);
+    t.host = "127.0.0.1".into();
+    let (r, events) = check_transport(&t, cred, &quick()).await;
+    assert!(r.ok, "{}", explain(&r));
+    assert!(
+        step(&r, Step::Authenticate)
+            .detail
+            .starts_with("LOGIN accepted")
+    );
+    assert!(
+        r.transcript.iter().any(|l| l.text == "<password: masked>"),
+        "{}",
+        explain(&r)
+    );
+    assert_eq!(seen.lock().unwrap()[1], "AUTH LOGIN");
+    // Raw texts (JSON would escape the quote and the backslash, hiding a leak).
+    let mut texts: Vec<&str> = r.transcript.iter().map(|l| l.text.as_str()).collect();
+    for e in r.steps.iter().chain(&events) {
+        texts.push(&e.detail);
+        texts.extend(e.transcript.iter().map(|l| l.text.as_str()));
+    }
+    for t in texts {
+        assert!(
+            !t.contains(password) && !t.contains(&b64(password)),
+            "leaked: {t}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn imap_login_with_a_quoted_password_is_masked() {
+    let password = "pa\"ss\\word";
+    let (port, seen) = fake("* OK [CAPABILITY IMAP4rev1] ready\r\n", |l| {
+        let t = tag(l);
+        Some(if l.contains(" LOGIN ") {
+            format!("{t} OK LOGIN completed\r\n")
+        } else if l.contains("EXAMINE") {
+            format!("* 3 EXISTS\r\n* 0 RECENT\r\n{t} OK [READ-ONLY] EXAMINE completed\r\n")
+        } else {
+            format!("* BYE\r\n{t} OK LOGOUT completed\r\n")
+        })
+    })
+    .await;
+    let cred = Credential::Password {
+        user: defaults::MAILBOX.into(),
+        password: SecretString::from(password.to_owned()),
+    };
+    let (r, events) = check_mailbox(&plain_mailbox(Protocol::Imap, port), cred, &quick()).await;
+    assert!(r.ok, "{}", explain(&r));
+    assert_eq!(step(&r, Step::Mailbox).detail, "EXAMINE INBOX: 3 messages");
+    // The server got the escaped form; the transcript shows neither.
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains(r#""pa\"ss\\word""#))
+    );
+    let mut texts: Vec<&str> = r.transcript.iter().map(|l| l.text.as_str()).collect();
+    for e in r.steps.iter().chain(&events) {
+        texts.extend(e.transcript.iter().map(|l| l.text.as_str()));
+    }
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.ends_with("LOGIN \"mailbox@example.test\" \"<password: masked>\"")),
+        "{}",
+        explain(&r)
+    );
+    for t in texts {
+        assert!(
+            !t.contains("pa\\\"ss") && !t.contains(password),
+            "leaked: {t}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pop3_and_smtp_port_mix_ups_are_named_too() {
+    let s = TestServers::start().await.unwrap();
+    let m = mailbox(Protocol::Pop3, s.ports.pop3, Encryption::Tls);
+    let (r, _) = check_mailbox(&m, Credential::None, &opts(&s)).await;
+    assert_eq!(
+        r.diagnosis.as_ref().unwrap().fix,
+        "This port expects STARTTLS; choose STARTTLS, or port 995 with TLS.",
+        "{}",
+        explain(&r)
+    );
+    let t = transport(s.ports.submission, Encryption::Tls);
+    let (r, _) = check_transport(&t, Credential::None, &opts(&s)).await;
+    assert_eq!(
+        r.diagnosis.as_ref().unwrap().fix,
+        "This port expects STARTTLS; choose STARTTLS, or port 465 with TLS.",
+        "{}",
+        explain(&r)
+    );
+    let mut o = opts(&s);
+    o.timeout = Duration::from_millis(700);
+    let m = mailbox(Protocol::Pop3, s.ports.pop3s, Encryption::StartTls);
+    let (r, _) = check_mailbox(&m, Credential::None, &o).await;
+    assert!(
+        r.diagnosis
+            .as_ref()
+            .unwrap()
+            .fix
+            .contains("port 110 with STARTTLS"),
+        "{}",
+        explain(&r)
+    );
+}

@@ -69,6 +69,8 @@ pub(crate) fn prepare(cred: &Credential, host: &str, port: u16, rec: &Recorder) 
     rec.mask(&initial, &shown);
     rec.mask(secret, secret_shown);
     if let Credential::Password { .. } = cred {
+        // AUTH LOGIN sends it base64-encoded on its own.
+        rec.mask(&STANDARD.encode(secret), secret_shown);
         // IMAP LOGIN sends the password as a quoted string, with `\` and `"` escaped.
         let quoted = secret.replace('\\', "\\\\").replace('"', "\\\"");
         rec.mask(&quoted, secret_shown);

@@ -239,7 +239,17 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
     let s = run.begin(Step::Authenticate);
     if let Some(sasl) = sasl::prepare(cred, t.host, t.port, &run.rec) {
         let mechs = auth_mechs(&caps);
-        if !mechs.iter().any(|m| m == sasl.mech) {
+        let offered = |m: &str| mechs.iter().any(|x| x == m);
+        if let Credential::Password { user, password } = cred
+            && !offered("PLAIN")
+            && offered("LOGIN")
+        {
+            // Exchange Online offers LOGIN and XOAUTH2, not PLAIN.
+            if run.refuse_clear_text(&s, t) {
+                return None;
+            }
+            auth_login(run, &s, &mut io, user, password).await?;
+        } else if !offered(sasl.mech) {
             let detail = format!(
                 "the server does not offer {} (it offers: {})",
                 sasl.mech,
@@ -255,54 +265,55 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             };
             run.fail(&s, detail, &symptom);
             return None;
-        }
-        if run.refuse_clear_text(&s, t) {
-            return None;
-        }
-        // The initial response on the AUTH line saves a round trip, but a line over 500 octets
-        // is refused by servers that keep RFC 5321's limit (Dovecot: "500 5.5.2 Line too long");
-        // then the string goes on a line of its own after the server's empty 334 (RFC 4954).
-        let one_line = format!("AUTH {} {}", sasl.mech, sasl.initial);
-        let mut r = if one_line.len() <= 500 {
-            send(run, &s, &mut io, &one_line).await?;
-            reply(run, &s, &mut io, "AUTH").await?
         } else {
-            send(run, &s, &mut io, &format!("AUTH {}", sasl.mech)).await?;
-            let go = reply(run, &s, &mut io, "AUTH").await?;
-            if go.code == 334 {
-                send(run, &s, &mut io, &sasl.initial).await?;
-                reply(run, &s, &mut io, "the SASL string").await?
+            if run.refuse_clear_text(&s, t) {
+                return None;
+            }
+            // The initial response on the AUTH line saves a round trip, but a line over 500 octets
+            // is refused by servers that keep RFC 5321's limit (Dovecot: "500 5.5.2 Line too long");
+            // then the string goes on a line of its own after the server's empty 334 (RFC 4954).
+            let one_line = format!("AUTH {} {}", sasl.mech, sasl.initial);
+            let mut r = if one_line.len() <= 500 {
+                send(run, &s, &mut io, &one_line).await?;
+                reply(run, &s, &mut io, "AUTH").await?
             } else {
-                go
-            }
-        };
-        let mut challenge = None;
-        if r.code == 334 {
-            challenge = sasl::decode_challenge(r.lines.last().map_or("", String::as_str));
-            if let Some(c) = &challenge {
-                run.rec
-                    .info(&format!("the server's challenge, decoded: {c}"));
-            }
-            send(run, &s, &mut io, sasl.error_answer).await?;
-            r = reply(run, &s, &mut io, "the answer to the challenge").await?;
-        }
-        if r.code != 235 {
-            let line = r.last();
-            let detail = match &challenge {
-                Some(c) => format!("{line} (the server refused the token: {c})"),
-                None => line.clone(),
+                send(run, &s, &mut io, &format!("AUTH {}", sasl.mech)).await?;
+                let go = reply(run, &s, &mut io, "AUTH").await?;
+                if go.code == 334 {
+                    send(run, &s, &mut io, &sasl.initial).await?;
+                    reply(run, &s, &mut io, "the SASL string").await?
+                } else {
+                    go
+                }
             };
-            run.fail(
-                &s,
-                detail,
-                &Symptom::AuthRefused {
-                    reply: line,
-                    challenge,
-                },
-            );
-            return None;
+            let mut challenge = None;
+            if r.code == 334 {
+                challenge = sasl::decode_challenge(r.lines.last().map_or("", String::as_str));
+                if let Some(c) = &challenge {
+                    run.rec
+                        .info(&format!("the server's challenge, decoded: {c}"));
+                }
+                send(run, &s, &mut io, sasl.error_answer).await?;
+                r = reply(run, &s, &mut io, "the answer to the challenge").await?;
+            }
+            if r.code != 235 {
+                let line = r.last();
+                let detail = match &challenge {
+                    Some(c) => format!("{line} (the server refused the token: {c})"),
+                    None => line.clone(),
+                };
+                run.fail(
+                    &s,
+                    detail,
+                    &Symptom::AuthRefused {
+                        reply: line,
+                        challenge,
+                    },
+                );
+                return None;
+            }
+            run.ok(&s, format!("{} accepted: {}", sasl.mech, r.last()));
         }
-        run.ok(&s, format!("{} accepted: {}", sasl.mech, r.last()));
     } else {
         run.end(
             &s,
@@ -325,6 +336,41 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         Some(Some(r)) => run.end(&s, Status::Warning, format!("QUIT: {r}")),
         _ => run.end(&s, Status::Warning, "no answer to QUIT"),
     }
+    Some(())
+}
+
+/// AUTH LOGIN: the user name and the password, each base64 on its own line after a `334`.
+async fn auth_login(
+    run: &mut Run<'_>,
+    s: &Started,
+    io: &mut Lines,
+    user: &str,
+    password: &secrecy::SecretString,
+) -> Option<()> {
+    use base64::Engine as _;
+    use secrecy::ExposeSecret as _;
+    let b64 = |v: &str| base64::engine::general_purpose::STANDARD.encode(v);
+    let mut r = command(run, s, io, "AUTH LOGIN", "AUTH LOGIN").await?;
+    for (value, what) in [
+        (b64(user), "the user name"),
+        (b64(password.expose_secret()), "the password"),
+    ] {
+        if r.code != 334 {
+            break;
+        }
+        send(run, s, io, &value).await?;
+        r = reply(run, s, io, what).await?;
+    }
+    if r.code != 235 {
+        let line = r.last();
+        let symptom = Symptom::AuthRefused {
+            reply: line.clone(),
+            challenge: None,
+        };
+        run.fail(s, line, &symptom);
+        return None;
+    }
+    run.ok(s, format!("LOGIN accepted: {}", r.last()));
     Some(())
 }
 
