@@ -12,9 +12,13 @@
 //!   and a diagnosis of every known failure.
 //! - [`export`]: the profile in other systems' formats (Thunderbird autoconfig, Cerb/CE/UM sheets,
 //!   Exchange Online PowerShell, env lines) and import back. Pure: no files, no network.
-//! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `test`, `export`) and exit codes.
+//! - [`checklist`]: the Azure and Exchange set-up steps, each with its state from what was seen.
+//! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `secret`, `test`, `export`), exit codes.
+//! - [`engine`]: the window's tokio runtime: sign-in, tests, keyring and file work off the UI
+//!   thread, reported through a channel that wakes the window.
 //! - [`ui`]: the egui/eframe window. It draws state and never opens a socket.
 
+pub mod checklist;
 pub mod cli;
 pub mod engine;
 pub mod export;

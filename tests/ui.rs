@@ -333,3 +333,44 @@ fn deleting_asks_nothing_but_can_be_undone() {
     h.run();
     assert_eq!(h.state().profile, presets::microsoft365_profile());
 }
+
+#[test]
+fn the_checklist_points_at_the_missing_mailbox_permission_with_its_powershell_line() {
+    let (_rt, s) = servers();
+    s.make_mailbox_unreachable(defaults::MAILBOX).unwrap();
+    let cfg = tempfile::tempdir().unwrap();
+    let mut p = preset_for(&s);
+    "127.0.0.1".clone_into(&mut p.mailboxes[0].host);
+    p.mailboxes[0].port = s.ports.imaps;
+    p.accounts[0].enterprise_object_id = Some(defaults::APP_OBJECT_ID.into());
+    let name = p.accounts[0].name.clone();
+    let mut a = app(cfg.path(), None, secrets_with_app_secret(&name));
+    a.profile = p;
+    let mut h = harness(a);
+    h.run();
+    h.get_by_label("Set-up checklist");
+    h.get_by_label("Get token").click();
+    h.run();
+    until(&mut h, "the token", |a| {
+        matches!(a.sign_ins.get("Office365"), Some(SignIn::Done(_)))
+    });
+    h.get_by_label("Tests").click();
+    h.run();
+    h.get_by_label("Test all").click();
+    h.run();
+    let inbox = Target::Mailbox("Inbox".into());
+    until(&mut h, "the tests", |a| {
+        !a.tests.is_empty() && a.tests.values().all(|t| !t.running())
+    });
+    assert!(!h.state().tests[&inbox].report.as_ref().unwrap().ok);
+    // Registration, secret, permissions, consent and the service principal are proven; the
+    // mailbox grant is the step to fix, with its line filled in.
+    h.get_by_label_contains("Grant the app the mailbox mailbox@example.test");
+    h.get_by_label_contains("the app has no permission on it");
+    let line = format!(
+        "Add-MailboxPermission -Identity 'mailbox@example.test' -User '{}' -AccessRights FullAccess",
+        defaults::APP_OBJECT_ID
+    );
+    h.get_by_label(&line);
+    h.get_by_label_contains("a mailbox accepted the app's token");
+}

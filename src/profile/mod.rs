@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 pub use file::{Format, LoadError, SaveError, load, load_str, save, to_string, write_atomic};
 pub use locate::{Position, Seg};
-pub use validate::{Finding, Severity, validate};
+pub use validate::{Finding, SECRET_EXPIRY_WARNING_DAYS, Severity, days_until, validate};
 
 /// The newest file `version` this build reads and writes.
 pub const CURRENT_VERSION: u32 = 1;
@@ -73,6 +73,10 @@ pub struct Account {
     /// PowerShell export and the set-up checklist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enterprise_object_id: Option<String>,
+    /// When the client secret expires (`YYYY-MM-DD`, as the portal shows it): a reminder, since
+    /// secrets live at most 24 months. The secret itself is in the keyring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_expires: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_uri: Option<String>,
     /// Microsoft: another cloud's login host, or a local identity provider in tests.

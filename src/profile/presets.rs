@@ -142,6 +142,7 @@ pub fn account(name: &str, provider: Provider, flow: Flow) -> Account {
             .map(str::to_owned)
             .collect(),
         enterprise_object_id: None,
+        client_secret_expires: None,
         redirect_uri: None,
         authority: None,
         authorize_url: None,

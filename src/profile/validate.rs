@@ -293,6 +293,9 @@ fn check_account(a: &Account, here: &dyn Fn(&str) -> Vec<Seg>, out: &mut Vec<Fin
                 "copy the Application (client) ID from Entra ID → App registrations → your app → Overview (it looks like 00000000-0000-0000-0000-000000000000)",
             ));
         }
+        if let Some(date) = &a.client_secret_expires {
+            secret_expiry(date, here("client_secret_expires"), &who, out);
+        }
         if let Some(id) = &a.enterprise_object_id
             && !is_guid(id)
         {
@@ -407,6 +410,49 @@ enum Service {
     Imap,
     Pop3,
     Smtp,
+}
+
+/// Days a client secret's expiry is announced ahead.
+pub const SECRET_EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// The days from today until `date` (`YYYY-MM-DD`), negative once past; `None` if it is no date.
+pub fn days_until(date: &str, now: std::time::SystemTime) -> Option<i64> {
+    let mut parts = date.trim().splitn(3, '-');
+    let (y, m, d): (i64, i64, i64) = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || date.trim().len() != 10 {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil: a date crate for one subtraction would be more code.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let today =
+        i64::try_from(now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() / 86_400).ok()?;
+    Some(days - today)
+}
+
+fn secret_expiry(date: &str, path: Vec<Seg>, who: &str, out: &mut Vec<Finding>) {
+    let fix = "create a new client secret in Entra ID → App registrations → your app → Certificates & secrets, store its Value, and enter its new expiry date";
+    match days_until(date, std::time::SystemTime::now()) {
+        None => out.push(Finding::error(
+            path,
+            format!("{who}: the secret's expiry \"{date}\" is not a date"),
+            "write it as YYYY-MM-DD, e.g. 2027-06-30 (the Expires column under Certificates & secrets)",
+        )),
+        Some(d) if d < 0 => out.push(Finding::warning(path, format!("{who}: the client secret expired on {date}: sign-ins fail with AADSTS7000222"), fix)),
+        Some(d) if d <= SECRET_EXPIRY_WARNING_DAYS => {
+            out.push(Finding::warning(path, format!("{who}: the client secret expires on {date}, in {d} days"), fix));
+        }
+        Some(_) => {}
+    }
 }
 
 /// Ports whose encryption is fixed by convention: a mismatch is the classic "wrong port" mistake.
@@ -587,5 +633,24 @@ mod tests {
         assert!(check_url("http://[::1]:9", false).is_ok());
         assert!(check_url("http://login.example.com", false).is_err());
         assert!(check_url("login.example.com", false).is_err());
+    }
+
+    #[test]
+    fn secret_expiry_dates_are_read_and_announced() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let now = UNIX_EPOCH + Duration::from_secs(1_795_000_000); // 2026-11-18
+        assert_eq!(days_until("2026-11-18", now), Some(0));
+        assert_eq!(days_until("2026-12-10", now), Some(22));
+        assert_eq!(days_until("2024-02-29", now), Some(-993));
+        assert_eq!(days_until("2026-13-01", now), None);
+        assert_eq!(days_until("next year", now), None);
+        let mut out = Vec::new();
+        secret_expiry("2020-01-01", Vec::new(), "account \"A\"", &mut out);
+        assert!(
+            out[0].message.contains("expired on 2020-01-01")
+                && out[0].message.contains("AADSTS7000222")
+        );
+        secret_expiry("30/06/2027", Vec::new(), "account \"A\"", &mut out);
+        assert_eq!(out[1].severity, Severity::Error);
     }
 }

@@ -185,6 +185,15 @@ fn account(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) ->
                 "Enterprise application's Object ID (for the PowerShell steps)",
                 &k("enterprise_object_id"),
             );
+            if a.flow == Flow::AppOnly {
+                opt_row(
+                    ui,
+                    "Secret expires",
+                    &mut a.client_secret_expires,
+                    "YYYY-MM-DD: a reminder 30 days before",
+                    &k("client_secret_expires"),
+                );
+            }
             opt_row(
                 ui,
                 "Authority",
@@ -194,28 +203,7 @@ fn account(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) ->
             );
         }
         if a.provider == Provider::Generic {
-            opt_row(
-                ui,
-                "Issuer",
-                &mut a.issuer,
-                "reads .well-known/openid-configuration",
-                &k("issuer"),
-            );
-            opt_row(
-                ui,
-                "Authorize URL",
-                &mut a.authorize_url,
-                "",
-                &k("authorize_url"),
-            );
-            opt_row(ui, "Token URL", &mut a.token_url, "", &k("token_url"));
-            opt_row(
-                ui,
-                "Device URL",
-                &mut a.device_authorization_url,
-                "",
-                &k("device_authorization_url"),
-            );
+            generic_fields(ui, a, &k);
         }
         if a.flow != Flow::AppOnly {
             opt_row(
@@ -240,6 +228,37 @@ fn account(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) ->
     }
     ui.add_space(10.0);
     super::signin::show(app, ui, i);
+    super::checklist_view::show(app, ui, i);
+}
+
+/// A generic provider's endpoints, by hand or from its issuer.
+fn generic_fields(
+    ui: &mut egui::Ui,
+    a: &mut crate::profile::Account,
+    k: &dyn Fn(&str) -> Vec<Note>,
+) {
+    opt_row(
+        ui,
+        "Issuer",
+        &mut a.issuer,
+        "reads .well-known/openid-configuration",
+        &k("issuer"),
+    );
+    opt_row(
+        ui,
+        "Authorize URL",
+        &mut a.authorize_url,
+        "",
+        &k("authorize_url"),
+    );
+    opt_row(ui, "Token URL", &mut a.token_url, "", &k("token_url"));
+    opt_row(
+        ui,
+        "Device URL",
+        &mut a.device_authorization_url,
+        "",
+        &k("device_authorization_url"),
+    );
 }
 
 /// Keeps transports and mailboxes pointing at a renamed account.

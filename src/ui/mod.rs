@@ -3,6 +3,7 @@
 //! never blocks and never opens a socket itself.
 
 pub mod app;
+mod checklist_view;
 mod forms;
 mod signin;
 pub mod testview;

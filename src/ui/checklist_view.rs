@@ -1,0 +1,77 @@
+//! The set-up checklist under a Microsoft account: the portal and Exchange steps with their state
+//! from the last sign-in and tests, the first failing step highlighted with its PowerShell lines.
+
+use std::time::SystemTime;
+
+use eframe::egui::{self, RichText};
+
+use super::app::{App, SignIn};
+use super::widgets::{self, Dot};
+use crate::checklist::{self, Item, SignInSeen, State};
+use crate::probe::Report;
+use crate::profile::Provider;
+
+pub fn show(app: &App, ui: &mut egui::Ui, i: usize) {
+    let a = &app.profile.accounts[i];
+    if a.provider != Provider::Microsoft {
+        return;
+    }
+    let seen = match app.sign_ins.get(&a.name) {
+        Some(SignIn::Done(t)) => SignInSeen::Token {
+            problems: &t.problems,
+        },
+        Some(SignIn::Failed(e)) => SignInSeen::Failed(e),
+        _ => SignInSeen::NotYet,
+    };
+    let reports: Vec<&Report> = app
+        .tests
+        .values()
+        .filter_map(|t| t.report.as_ref())
+        .collect();
+    let items = checklist::checklist(&app.profile, a, seen, &reports, SystemTime::now());
+    ui.add_space(12.0);
+    ui.separator();
+    ui.heading("Set-up checklist");
+    ui.label(
+        RichText::new(
+            "The Entra ID and Exchange Online steps of the guides. Sign in and test to fill it in.",
+        )
+        .weak(),
+    );
+    ui.add_space(4.0);
+    let first_failed = items.iter().position(|i| i.state == State::Failed);
+    for (n, item) in items.iter().enumerate() {
+        if Some(n) == first_failed {
+            widgets::callout(ui, true, |ui| row(ui, n, item, true));
+        } else {
+            row(ui, n, item, false);
+        }
+    }
+}
+
+fn row(ui: &mut egui::Ui, n: usize, item: &Item, open: bool) {
+    let dot = match item.state {
+        State::Done => Dot::Ok,
+        State::Failed => Dot::Failed,
+        State::Warning => Dot::Warning,
+        State::Unknown => Dot::None,
+    };
+    ui.horizontal(|ui| {
+        widgets::dot(ui, dot);
+        let title = RichText::new(format!("{}. {}", n + 1, item.title));
+        ui.label(if open { title.strong() } else { title });
+    });
+    ui.indent(("step", n), |ui| {
+        ui.label(RichText::new(&item.how).small());
+        ui.label(RichText::new(&item.evidence).small().weak());
+        if open || item.state != State::Done {
+            for c in &item.commands {
+                ui.horizontal(|ui| {
+                    ui.add(egui::Label::new(RichText::new(c).monospace().small()).wrap());
+                    widgets::copy_button(ui, "Copy", c);
+                });
+            }
+        }
+    });
+    ui.add_space(4.0);
+}
