@@ -708,3 +708,34 @@ echo done
     let gone = std::fs::read_to_string(dir.path().join("gone.txt")).unwrap();
     assert!(gone.contains("needs its client secret"), "{gone}");
 }
+
+#[tokio::test]
+async fn a_generic_provider_finds_its_endpoints_at_its_issuer() {
+    let idp = idp().await;
+    let mut a = presets::account("Generic", Provider::Generic, Flow::AppOnly);
+    a.issuer = Some(format!("{}/{}/v2.0", idp.authority(), defaults::TENANT_ID));
+    defaults::APP_CLIENT_ID.clone_into(&mut a.client_id);
+    a.scopes = vec!["https://outlook.office365.com/.default".into()];
+    let t = source(with_secret(&a, defaults::APP_SECRET))
+        .token(&a, &|_| {})
+        .await
+        .unwrap();
+    assert!(idp.issued(oauth::expose(&t)).is_some());
+    let paths: Vec<String> = idp.requests().into_iter().map(|r| r.path).collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.ends_with("/.well-known/openid-configuration")),
+        "{paths:?}"
+    );
+
+    // An issuer that is not one says so.
+    a.issuer = Some(format!("{}/nothing-here", idp.authority()));
+    let err = source(with_secret(&a, defaults::APP_SECRET))
+        .token(&a, &|_| {})
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, OAuthError::Discovery { .. }), "{err}");
+    assert!(err.to_string().contains("fix:"), "{err}");
+}

@@ -325,7 +325,7 @@ fn account(name: &str, oauth: Option<&Node>, hosts: &[String]) -> Account {
                     .filter(|t| !t.is_empty())
                     .map(str::to_owned);
                 let authority = u.origin().ascii_serialization();
-                if authority != super::MS_AUTHORITY {
+                if authority != crate::oauth::endpoints::MICROSOFT_AUTHORITY {
                     a.authority = Some(authority);
                 }
             }

@@ -11,6 +11,7 @@ mod sheet;
 mod sheets;
 mod thunderbird;
 
+use crate::oauth::endpoints;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -251,20 +252,6 @@ pub fn export(
     }
 }
 
-// Endpoints as the exports show them. The sign-in code will own these once it exists; until then
-// they live here, next to their only users.
-const MS_AUTHORITY: &str = "https://login.microsoftonline.com";
-const GOOGLE_AUTHORIZE: &str = "https://accounts.google.com/o/oauth2/v2/auth";
-const GOOGLE_TOKEN: &str = "https://oauth2.googleapis.com/token";
-
-/// A Microsoft account's login host, e.g. `https://login.microsoftonline.com`.
-fn ms_authority(a: &Account) -> &str {
-    a.authority
-        .as_deref()
-        .unwrap_or(MS_AUTHORITY)
-        .trim_end_matches('/')
-}
-
 fn ms_tenant(a: &Account) -> &str {
     a.tenant
         .as_deref()
@@ -278,12 +265,8 @@ pub(crate) fn token_url(a: &Account) -> Option<String> {
         return Some(u.clone());
     }
     match a.provider {
-        Provider::Microsoft => Some(format!(
-            "{}/{}/oauth2/v2.0/token",
-            ms_authority(a),
-            ms_tenant(a)
-        )),
-        Provider::Google => Some(GOOGLE_TOKEN.to_owned()),
+        Provider::Microsoft => Some(endpoints::microsoft_url(a, "token")),
+        Provider::Google => Some(endpoints::GOOGLE_TOKEN.to_owned()),
         Provider::Generic => None,
     }
 }
@@ -294,12 +277,8 @@ pub(crate) fn authorize_url(a: &Account) -> Option<String> {
         return Some(u.clone());
     }
     match a.provider {
-        Provider::Microsoft => Some(format!(
-            "{}/{}/oauth2/v2.0/authorize",
-            ms_authority(a),
-            ms_tenant(a)
-        )),
-        Provider::Google => Some(GOOGLE_AUTHORIZE.to_owned()),
+        Provider::Microsoft => Some(endpoints::microsoft_url(a, "authorize")),
+        Provider::Google => Some(endpoints::GOOGLE_AUTHORIZE.to_owned()),
         Provider::Generic => None,
     }
 }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
-use super::{ExportError, ExportFormat, authorize_url, ms_authority, token_url};
+use super::{ExportError, ExportFormat, authorize_url, token_url};
 use crate::profile::{Account, Encryption, Profile, Protocol, Provider};
 
 pub(super) fn export(p: &Profile) -> Result<String, ExportError> {
@@ -166,7 +166,11 @@ fn oauth_account(p: &Profile) -> Option<&Account> {
 fn issuer(a: &Account) -> Option<String> {
     let host_of = |u: &str| url::Url::parse(u).ok()?.host_str().map(str::to_owned);
     match a.provider {
-        Provider::Microsoft => host_of(ms_authority(a)),
+        Provider::Microsoft => host_of(
+            a.authority
+                .as_deref()
+                .unwrap_or(crate::oauth::endpoints::MICROSOFT_AUTHORITY),
+        ),
         Provider::Google => Some("accounts.google.com".to_owned()),
         Provider::Generic => a
             .issuer

@@ -25,9 +25,7 @@ pub struct Endpoints {
 pub fn known(account: &Account) -> Result<Option<Endpoints>, OAuthError> {
     match account.provider {
         Provider::Microsoft => {
-            let authority = account.authority.as_deref().unwrap_or(MICROSOFT_AUTHORITY).trim_end_matches('/');
-            let tenant = account.tenant.as_deref().unwrap_or("organizations");
-            let at = |what: &str| parse("authority", &format!("{authority}/{tenant}/oauth2/v2.0/{what}"));
+            let at = |what: &str| parse("authority", &microsoft_url(account, what));
             Ok(Some(Endpoints { authorize: at("authorize")?, token: at("token")?, device: Some(at("devicecode")?) }))
         }
         Provider::Google => Ok(Some(Endpoints {
@@ -54,6 +52,22 @@ pub fn known(account: &Account) -> Result<Option<Endpoints>, OAuthError> {
             }),
         },
     }
+}
+
+/// A Microsoft endpoint of the account's tenant (`token`, `authorize`, `devicecode`) at its
+/// authority (another cloud, or a local identity provider), unchecked. Also what the exports show.
+pub fn microsoft_url(account: &Account, what: &str) -> String {
+    let authority = account
+        .authority
+        .as_deref()
+        .unwrap_or(MICROSOFT_AUTHORITY)
+        .trim_end_matches('/');
+    let tenant = account
+        .tenant
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .unwrap_or("organizations");
+    format!("{authority}/{tenant}/oauth2/v2.0/{what}")
 }
 
 #[derive(Deserialize)]
