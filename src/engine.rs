@@ -298,6 +298,61 @@ impl Engine {
         })
     }
 
+    /// Writes an export. With `include_secrets`, the secrets are read from the keyring (off the UI
+    /// thread) into the file, which is written 0600 like every file mailcfg writes.
+    pub fn export(
+        &mut self,
+        profile: &Profile,
+        format: crate::export::ExportFormat,
+        html: bool,
+        include_secrets: bool,
+        path: PathBuf,
+    ) -> JobId {
+        let profile = profile.clone();
+        let secrets = self.secrets.clone();
+        self.spawn(move |send| async move {
+            let p = path.clone();
+            let r = tokio::task::spawn_blocking(move || -> Result<PathBuf, String> {
+                let mut found = crate::export::ExportSecrets::default();
+                if include_secrets {
+                    for a in &profile.accounts {
+                        if let Ok(Some(s)) = secrets.client_secret(&secrets::account_entry(&a.name))
+                        {
+                            found.set_client_secret(&a.name, s);
+                        }
+                    }
+                    for t in &profile.transports {
+                        if let Ok(Some(s)) =
+                            secrets.get(&format!("transport:{}", t.name), Kind::Password)
+                        {
+                            found.set_transport_password(&t.name, s);
+                        }
+                    }
+                    for m in &profile.mailboxes {
+                        if let Ok(Some(s)) =
+                            secrets.get(&format!("mailbox:{}", m.name), Kind::Password)
+                        {
+                            found.set_mailbox_password(&m.name, s);
+                        }
+                    }
+                }
+                let opts = crate::export::ExportOptions {
+                    secrets: include_secrets.then_some(&found),
+                    html,
+                };
+                let text = crate::export::export(&profile, format, &opts)
+                    .map_err(|e| format!("{e}\n    fix: {}", e.fix()))?;
+                crate::profile::write_atomic(&p, text.as_bytes())
+                    .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+                Ok(p)
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+            send.send(Update::Written(r));
+        })
+    }
+
     /// Deletes a file if it exists (the crash draft after a save), off the UI thread.
     pub fn remove(&self, path: PathBuf) {
         self.rt.spawn_blocking(move || {

@@ -374,3 +374,45 @@ fn the_checklist_points_at_the_missing_mailbox_permission_with_its_powershell_li
     h.get_by_label(&line);
     h.get_by_label_contains("a mailbox accepted the app's token");
 }
+
+#[test]
+fn exports_leave_secrets_out_unless_asked_and_then_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let name = presets::microsoft365_profile().accounts[0].name.clone();
+    let mut h = harness(app(cfg.path(), None, secrets_with_app_secret(&name)));
+    h.run();
+    h.state_mut().export_format = mailcfg::export::ExportFormat::Ce;
+    let plain = dir.path().join("ce.md");
+    h.state_mut().export_to(&plain);
+    until(&mut h, "the export", |a| {
+        a.status
+            .as_ref()
+            .is_some_and(|(_, t)| t.contains("Exported"))
+    });
+    let text = std::fs::read_to_string(&plain).unwrap();
+    assert!(
+        !text.contains(defaults::APP_SECRET) && text.contains(mailcfg::export::SECRET_PLACEHOLDER),
+        "{text}"
+    );
+
+    h.state_mut().export_secrets = true;
+    let with = dir.path().join("ce-with-secret.md");
+    h.state_mut().export_to(&with);
+    until(&mut h, "the export with secrets", |a| {
+        a.status
+            .as_ref()
+            .is_some_and(|(_, t)| t.contains("ce-with-secret"))
+    });
+    assert!(
+        std::fs::read_to_string(&with)
+            .unwrap()
+            .contains(defaults::APP_SECRET)
+    );
+    assert_eq!(
+        std::fs::metadata(&with).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    h.get_by_label_contains("it contains secrets, so keep it private");
+}

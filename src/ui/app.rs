@@ -109,6 +109,8 @@ pub struct App {
     title_sent: String,
     pub export_format: crate::export::ExportFormat,
     pub export_html: bool,
+    /// "Include secrets" in exports (off by default; the file is 0600 and the user is warned).
+    pub export_secrets: bool,
     pub tests: HashMap<super::testview::Target, TestRun>,
     pub send_to: String,
     quitting: bool,
@@ -183,6 +185,7 @@ impl App {
             title_sent: String::new(),
             export_format: crate::export::ExportFormat::Powershell,
             export_html: false,
+            export_secrets: false,
             tests: HashMap::new(),
             send_to: String::new(),
             quitting: false,
@@ -419,18 +422,16 @@ impl App {
     }
 
     /// Writes the chosen export (never with secrets from the window's default).
+    /// Writes the chosen export; secrets only when "include secrets" is ticked.
     pub fn export_to(&mut self, path: &Path) {
-        let opts = crate::export::ExportOptions {
-            secrets: None,
-            html: self.export_html,
-        };
-        match crate::export::export(&self.profile, self.export_format, &opts) {
-            Ok(text) => {
-                let job = self.engine.write(path.to_path_buf(), text.into_bytes());
-                self.jobs.insert(job, Job::Export);
-            }
-            Err(e) => self.status = Some((true, format!("{e}\n    fix: {}", e.fix()))),
-        }
+        let job = self.engine.export(
+            &self.profile,
+            self.export_format,
+            self.export_html,
+            self.export_secrets,
+            path.to_path_buf(),
+        );
+        self.jobs.insert(job, Job::Export);
     }
 
     pub fn sign_in(&mut self, account: usize) {

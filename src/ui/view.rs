@@ -81,6 +81,13 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
                 }
                 ui.separator();
                 ui.checkbox(&mut app.export_html, "Sheets as HTML for printing");
+                ui.checkbox(
+                    &mut app.export_secrets,
+                    "Include secrets (from the keyring)",
+                )
+                .on_hover_text(
+                    "Off by default. The file is written readable by you only; keep it private.",
+                );
             });
             ui.separator();
             if ui.button("Quit").clicked() {
