@@ -624,7 +624,16 @@ impl App {
                 Err(e) => self.status = Some((true, e)),
             },
             (Job::Export, Update::Written(r)) => {
+                let secret = self.export_secrets && self.export_format.can_hold_secrets();
                 self.status = Some(match r {
+                    Ok(p) if secret => (
+                        true,
+                        format!(
+                            "Exported {} to {}: it contains secrets, so keep it private (it is readable by you only)",
+                            self.export_format.label(),
+                            p.display()
+                        ),
+                    ),
                     Ok(p) => (
                         false,
                         format!("Exported {} to {}", self.export_format.label(), p.display()),
