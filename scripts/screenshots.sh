@@ -40,6 +40,8 @@ provider = "microsoft"
 flow = "app-only"
 tenant = "$MAILCFG_TEST_TENANT"
 client_id = "$MAILCFG_TEST_CLIENT_ID"
+enterprise_object_id = "9d8e7f60-5a4b-4c3d-8e2f-1a0b9c8d7e6f"
+client_secret_expires = "$(date -d '+20 days' +%F)"
 authority = "$MAILCFG_TEST_AUTHORITY"
 scopes = ["https://outlook.office365.com/.default"]
 
@@ -80,7 +82,12 @@ shot() { # name, then the app's arguments
   app=$!
   local wid
   wid=$(timeout 20 xdotool search --sync --name '^mailcfg' | head -1)
+  xdotool windowsize "$wid" 1180 820
   sleep 3 # the first frames, the sign-in and the tests
+  if [ "${SCROLL:-0}" -gt 0 ]; then # wheel down over the form, then let it settle
+    xdotool mousemove --window "$wid" 700 500 click --repeat "$SCROLL" --delay 30 5
+    sleep 0.5
+  fi
   import -window "$wid" "$out/$name.png"
   kill "$app"; wait "$app" 2>/dev/null || true; app=""
   echo "$out/$name.png"
@@ -90,3 +97,4 @@ shot signed-in --open "$profile" --test-all --select account:Office365
 shot test-passed --open "$profile" --test-all --select mailbox:Support
 shot test-failed --open "$profile" --test-all --select "mailbox:Sales (not granted)"
 shot smtp --open "$profile" --test-all --select "transport:Support SMTP"
+SCROLL=12 shot checklist --open "$profile" --test-all --select account:Office365

@@ -240,6 +240,16 @@ pub fn checklist(
                         m.user
                     ),
                 ),
+                // Accepted for another mailbox, refused for this one: this mailbox is the difference.
+                Some(r) if authenticated && step_is(r, ProbeStep::Authenticate, Status::Failed) => {
+                    (
+                        State::Failed,
+                        format!(
+                            "the server refused the token for {} while it accepted it for another mailbox: grant the app this one, or check the address",
+                            m.user
+                        ),
+                    )
+                }
                 Some(_) => (
                     State::Unknown,
                     "the last test failed before the mailbox step".to_owned(),
@@ -463,6 +473,28 @@ mod tests {
                 .any(|c| c.contains("Get-MgServicePrincipal")),
             "no object ID in the profile: looked up"
         );
+
+        let mut two = p.clone();
+        let mut other = two.mailboxes[0].clone();
+        "Other".clone_into(&mut other.name);
+        "other@contoso.example".clone_into(&mut other.user);
+        two.mailboxes.push(other);
+        let (good, refused) = (
+            report(&mailbox, None),
+            report("Other", Some(ProbeStep::Authenticate)),
+        );
+        let c = checklist(
+            &two,
+            &a,
+            SignInSeen::Token { problems: &[] },
+            &[&good, &refused],
+            now,
+        );
+        assert_eq!(
+            state(&c, "Grant the app the mailbox other@contoso.example"),
+            State::Failed
+        );
+        assert_eq!(state(&c, "Register the service principal"), State::Done);
 
         let ok = report(&mailbox, None);
         let c = checklist(&p, &a, SignInSeen::Token { problems: &[] }, &[&ok], now);
