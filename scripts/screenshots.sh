@@ -14,9 +14,11 @@ work=$(mktemp -d)
 # A private copy: another build in the shared target folder must not swap it mid-run.
 bin="$work/mailcfg"
 cp "$CARGO_TARGET_DIR/debug/mailcfg" "$bin"
-display=":$(( 90 + RANDOM % 100 ))"
-Xvfb "$display" -screen 0 1280x860x24 -nolisten tcp >/dev/null 2>&1 &
+# Xvfb picks a free display itself (-displayfd): other Xvfb instances may run on this machine.
+Xvfb -displayfd 3 -screen 0 1280x860x24 -nolisten tcp 3>"$work/display" >/dev/null 2>&1 &
 xvfb=$!
+for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.05; done
+display=":$(cat "$work/display")"
 app=""
 cleanup() {
   [ -n "$app" ] && kill "$app" 2>/dev/null

@@ -149,7 +149,7 @@ fn sign_in_app_only_then_test_the_mailbox_and_the_transport_all_green() {
     if let Some(SignIn::Failed(e)) = h.state().sign_ins.get("Office365") {
         panic!("sign-in failed: {e}");
     }
-    h.get_by_label_contains("IMAP.AccessAsApp");
+    h.get_by_label("IMAP.AccessAsApp POP.AccessAsApp SMTP.SendAsApp");
     h.get_by_label_contains("The token carries what this account's mailboxes and transports need");
 
     // The mailbox: type the local server into the form, then Test.

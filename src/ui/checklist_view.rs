@@ -66,9 +66,9 @@ fn row(ui: &mut egui::Ui, n: usize, item: &Item, open: bool) {
         ui.label(RichText::new(&item.evidence).small().weak());
         if open || item.state != State::Done {
             for c in &item.commands {
-                ui.horizontal(|ui| {
-                    ui.add(egui::Label::new(RichText::new(c).monospace().small()).wrap());
+                ui.horizontal_top(|ui| {
                     widgets::copy_button(ui, "Copy", c);
+                    ui.add(egui::Label::new(RichText::new(c).monospace().small()).wrap());
                 });
             }
         }

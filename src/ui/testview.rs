@@ -146,14 +146,16 @@ pub fn show(ui: &mut egui::Ui, run: &TestRun) {
     for s in &run.steps {
         ui.horizontal_top(|ui| {
             widgets::dot(ui, step_dot(s.status));
-            let h = ui.spacing().interact_size.y;
-            ui.add_sized([110.0, h], egui::Label::new(step_name(s.step)));
             let time = if s.status == Status::Running {
                 "…".to_owned()
             } else {
                 format!("{} ms", s.elapsed.as_millis())
             };
-            ui.add_sized([60.0, h], egui::Label::new(RichText::new(time).weak()));
+            // Fixed-width columns, left-aligned: the label, then the space left over.
+            let r = ui.label(step_name(s.step));
+            ui.add_space((104.0 - r.rect.width()).max(0.0));
+            let r = ui.label(RichText::new(time).weak());
+            ui.add_space((60.0 - r.rect.width()).max(0.0));
             ui.add(egui::Label::new(&s.detail).wrap());
         });
     }
@@ -183,9 +185,9 @@ pub fn show(ui: &mut egui::Ui, run: &TestRun) {
                 ui.label(format!("Cause: {}", d.cause));
                 ui.label(format!("Fix: {}", d.fix));
                 for c in &d.commands {
-                    ui.horizontal(|ui| {
-                        ui.monospace(c);
+                    ui.horizontal_top(|ui| {
                         widgets::copy_button(ui, "Copy", c);
+                        ui.add(egui::Label::new(RichText::new(c).monospace()).wrap());
                     });
                 }
             });
