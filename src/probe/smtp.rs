@@ -138,7 +138,8 @@ pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
     }
 }
 
-async fn ehlo(run: &mut Run<'_>, io: &mut Lines) -> Option<Vec<String>> {
+/// EHLO; `secured` after STARTTLS, where the server no longer offers it (and need not).
+async fn ehlo(run: &mut Run<'_>, io: &mut Lines, secured: bool) -> Option<Vec<String>> {
     let s = run.begin(Step::Capabilities);
     let r = command(run, &s, io, "EHLO mailcfg.localhost", "EHLO").await?;
     let caps: Vec<String> = r
@@ -148,19 +149,23 @@ async fn ehlo(run: &mut Run<'_>, io: &mut Lines) -> Option<Vec<String>> {
         .map(|l| l.to_ascii_uppercase())
         .collect();
     let mechs = auth_mechs(&caps);
-    let detail = format!(
-        "AUTH: {}; STARTTLS {}",
-        if mechs.is_empty() {
-            "none offered".to_owned()
-        } else {
-            mechs.join(" ")
-        },
-        if caps.iter().any(|c| c == "STARTTLS") {
-            "offered"
-        } else {
-            "not offered"
-        }
-    );
+    let auth = if mechs.is_empty() {
+        "none offered".to_owned()
+    } else {
+        mechs.join(" ")
+    };
+    let detail = if secured {
+        format!("AUTH: {auth} (EHLO again after STARTTLS)")
+    } else {
+        format!(
+            "AUTH: {auth}; STARTTLS {}",
+            if caps.iter().any(|c| c == "STARTTLS") {
+                "offered"
+            } else {
+                "not offered"
+            }
+        )
+    };
     run.ok(&s, detail);
     Some(caps)
 }
@@ -204,7 +209,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         }
     }
 
-    let mut caps = ehlo(run, &mut io).await?;
+    let mut caps = ehlo(run, &mut io, false).await?;
 
     if t.encryption == Encryption::StartTls {
         let s = run.begin(Step::StartTls);
@@ -232,7 +237,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         };
         let conn = run.tls(tcp, t.host, true).await?;
         io = Lines::new(conn, run.rec.clone());
-        caps = ehlo(run, &mut io).await?;
+        caps = ehlo(run, &mut io, true).await?;
     }
 
     // Authenticate.
