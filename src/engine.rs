@@ -208,16 +208,18 @@ impl Engine {
     }
 
     /// Stores (or with `None` removes) an account's client secret in the keyring, off the UI thread.
-    pub fn store_secret(&mut self, account: &str, secret: Option<SecretString>) -> JobId {
+    pub fn store_secret(
+        &mut self,
+        entry: String,
+        kind: Kind,
+        secret: Option<SecretString>,
+    ) -> JobId {
         let secrets = self.secrets.clone();
-        let entry = secrets::account_entry(account);
         self.spawn(move |send| async move {
-            let r = tokio::task::spawn_blocking(move || {
-                secrets.set(&entry, Kind::ClientSecret, secret.as_ref())
-            })
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()));
+            let r = tokio::task::spawn_blocking(move || secrets.set(&entry, kind, secret.as_ref()))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
             send.send(Update::SecretStored(r));
         })
     }
@@ -323,14 +325,14 @@ impl Engine {
                     }
                     for t in &profile.transports {
                         if let Ok(Some(s)) =
-                            secrets.get(&format!("transport:{}", t.name), Kind::Password)
+                            secrets.get(&secrets::transport_entry(&t.name), Kind::Password)
                         {
                             found.set_transport_password(&t.name, s);
                         }
                     }
                     for m in &profile.mailboxes {
                         if let Ok(Some(s)) =
-                            secrets.get(&format!("mailbox:{}", m.name), Kind::Password)
+                            secrets.get(&secrets::mailbox_entry(&m.name), Kind::Password)
                         {
                             found.set_mailbox_password(&m.name, s);
                         }

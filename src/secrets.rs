@@ -227,6 +227,16 @@ pub fn account_entry(name: &str) -> String {
     format!("account:{name}")
 }
 
+/// The keyring entry of a mailbox that signs in with a password.
+pub fn mailbox_entry(name: &str) -> String {
+    format!("mailbox:{name}")
+}
+
+/// The keyring entry of a transport that signs in with a password.
+pub fn transport_entry(name: &str) -> String {
+    format!("transport:{name}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

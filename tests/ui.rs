@@ -416,3 +416,54 @@ fn exports_leave_secrets_out_unless_asked_and_then_are_private() {
     );
     h.get_by_label_contains("it contains secrets, so keep it private");
 }
+
+#[test]
+fn a_mailbox_without_oauth_takes_a_masked_password_into_the_keyring_and_signs_in_with_it() {
+    let (_rt, s) = servers();
+    let cfg = tempfile::tempdir().unwrap();
+    let mut p = preset_for(&s);
+    "127.0.0.1".clone_into(&mut p.mailboxes[0].host);
+    p.mailboxes[0].port = s.ports.imaps;
+    p.mailboxes[0].account = None;
+    let secrets = Secrets::memory_only();
+    let mut a = app(cfg.path(), None, secrets.clone());
+    a.profile = p;
+    a.selected = Selected::Mailbox(0);
+    let mut h = harness(a);
+    h.run();
+    h.get_by_role_and_label(Role::PasswordInput, "Password")
+        .focus();
+    h.run();
+    h.get_by_role_and_label(Role::PasswordInput, "Password")
+        .type_text(support::PLAIN_PASSWORD);
+    h.run();
+    assert!(
+        h.query_by_label_contains(support::PLAIN_PASSWORD).is_none(),
+        "the password is never shown"
+    );
+    h.get_by_label("Save to keyring").click();
+    h.run();
+    until(&mut h, "the password saved", |a| {
+        a.status
+            .as_ref()
+            .is_some_and(|(_, t)| t.contains("Password saved"))
+    });
+    let stored = secrets
+        .get(&mailcfg::secrets::mailbox_entry("Inbox"), Kind::Password)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&stored),
+        support::PLAIN_PASSWORD
+    );
+    h.get_by_label("Test").click();
+    h.run();
+    let inbox = Target::Mailbox("Inbox".into());
+    until(&mut h, "the test", |a| {
+        a.tests.get(&inbox).is_some_and(|t| !t.running())
+    });
+    let r = h.state().tests[&inbox].report.clone().unwrap();
+    assert!(r.ok, "{:#?}", r.steps);
+    let text: String = r.transcript.iter().map(ToString::to_string).collect();
+    assert!(!text.contains(support::PLAIN_PASSWORD), "{text}");
+}

@@ -43,9 +43,9 @@ pub fn credential(
     secrets: &Secrets,
 ) -> Result<Credential, String> {
     let (user, entry) = match target {
-        Target::Mailbox(m) => (Some(m.user.clone()), format!("mailbox:{}", m.name)),
+        Target::Mailbox(m) => (Some(m.user.clone()), crate::secrets::mailbox_entry(&m.name)),
         Target::Transport(t) if !t.auth => return Ok(Credential::None),
-        Target::Transport(t) => (t.username.clone(), format!("transport:{}", t.name)),
+        Target::Transport(t) => (t.username.clone(), crate::secrets::transport_entry(&t.name)),
     };
     if let Some(name) = target.account() {
         let Some(token) = token else {

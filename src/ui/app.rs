@@ -65,6 +65,7 @@ pub enum Pending {
 enum Job {
     SignIn(String),
     Secret(String),
+    Password,
     Pick,
     Load {
         import: bool,
@@ -479,8 +480,23 @@ impl App {
         let secret = std::mem::take(&mut self.secret_input);
         let value = (!secret.trim().is_empty())
             .then(|| secrecy::SecretString::from(secret.trim().to_owned()));
-        let job = self.engine.store_secret(account, value);
+        let job = self.engine.store_secret(
+            crate::secrets::account_entry(account),
+            crate::secrets::Kind::ClientSecret,
+            value,
+        );
         self.jobs.insert(job, Job::Secret(account.to_owned()));
+    }
+
+    /// Stores (or with an empty field removes) the password of a mailbox or transport without an
+    /// XOAuth2 account, from the masked field.
+    pub fn store_password(&mut self, entry: String) {
+        let secret = std::mem::take(&mut self.secret_input);
+        let value = (!secret.is_empty()).then(|| secrecy::SecretString::from(secret));
+        let job = self
+            .engine
+            .store_secret(entry, crate::secrets::Kind::Password, value);
+        self.jobs.insert(job, Job::Password);
     }
 
     pub fn check_secret(&mut self, account: &str) {
@@ -575,6 +591,12 @@ impl App {
                         self.check_secret(&account);
                         (false, format!("Saved in the keyring for \"{account}\"."))
                     }
+                    Err(e) => (true, e),
+                });
+            }
+            (Job::Password, Update::SecretStored(r)) => {
+                self.status = Some(match r {
+                    Ok(()) => (false, "Password saved in the keyring.".to_owned()),
                     Err(e) => (true, e),
                 });
             }

@@ -321,6 +321,28 @@ fn port_row(
     }
 }
 
+/// A password for a server without OAuth2, masked, saved to the keyring (never the profile).
+/// Returns whether "Save to keyring" was pressed.
+fn password_row(ui: &mut egui::Ui, input: &mut String) -> bool {
+    let l = ui.label("Password");
+    let saved = ui
+        .horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(input)
+                    .password(true)
+                    .hint_text("kept in the OS keyring")
+                    .desired_width(260.0),
+            )
+            .labelled_by(l.id);
+            ui.button("Save to keyring")
+                .on_hover_text("An empty field removes the stored password")
+                .clicked()
+        })
+        .inner;
+    ui.end_row();
+    saved
+}
+
 fn account_choice(ui: &mut egui::Ui, accounts: &[String], value: &mut Option<String>) {
     let l = ui.label("XOAuth2 account");
     let shown = value
@@ -362,6 +384,7 @@ fn transport(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) 
         .map(|a| a.name.clone())
         .collect();
     let t = &mut app.profile.transports[i];
+    let mut save_pw = false;
     grid(ui, "transport", |ui| {
         text_row(ui, "Name", &mut t.name, "", &k("name"));
         if let Some(s) = preset_row(ui, "smtp-preset", presets::SMTP_SERVERS) {
@@ -394,6 +417,9 @@ fn transport(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) 
             &k("username"),
         );
         account_choice(ui, &accounts, &mut t.account);
+        if t.auth && t.account.is_none() {
+            save_pw = password_row(ui, &mut app.secret_input);
+        }
         text_row(
             ui,
             "Send test to",
@@ -403,6 +429,10 @@ fn transport(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) 
         );
     });
     let target = Target::Transport(t.name.clone());
+    if save_pw {
+        let entry = crate::secrets::transport_entry(&t.name);
+        app.store_password(entry);
+    }
     test_section(app, ui, &target);
 }
 
@@ -418,6 +448,7 @@ fn mailbox(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) ->
         .map(|a| a.name.clone())
         .collect();
     let m = &mut app.profile.mailboxes[i];
+    let mut save_pw = false;
     grid(ui, "mailbox", |ui| {
         text_row(ui, "Name", &mut m.name, "", &k("name"));
         choice_row(ui, "Protocol", &mut m.protocol, PROTOCOLS, &k("protocol"));
@@ -452,8 +483,15 @@ fn mailbox(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) ->
             &k("user"),
         );
         account_choice(ui, &accounts, &mut m.account);
+        if m.account.is_none() {
+            save_pw = password_row(ui, &mut app.secret_input);
+        }
     });
     let target = Target::Mailbox(m.name.clone());
+    if save_pw {
+        let entry = crate::secrets::mailbox_entry(&m.name);
+        app.store_password(entry);
+    }
     test_section(app, ui, &target);
 }
 
