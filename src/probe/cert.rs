@@ -132,22 +132,22 @@ fn time_of(tag: u8, t: &[u8]) -> Option<(String, i64)> {
     let hour = digits(off + 4, off + 6)?;
     let min = digits(off + 6, off + 8)?;
     let sec = digits(off + 8, off + 10).unwrap_or(0);
-    let unix = days_from_civil(year, month, day) * 86_400 + hour * 3600 + min * 60 + sec;
+    let unix = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(year).ok()?,
+        u32::try_from(month).ok()?,
+        u32::try_from(day).ok()?,
+    )?
+    .and_hms_opt(
+        u32::try_from(hour).ok()?,
+        u32::try_from(min).ok()?,
+        u32::try_from(sec).ok()?,
+    )?
+    .and_utc()
+    .timestamp();
     Some((
         format!("{year:04}-{month:02}-{day:02} {hour:02}:{min:02} UTC"),
         unix,
     ))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
@@ -156,8 +156,6 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
         let (s, u) = time_of(0x17, b"271124100000Z").unwrap();
         assert_eq!(s, "2027-11-24 10:00 UTC");
         assert_eq!(u, 1_827_050_400);

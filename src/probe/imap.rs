@@ -134,21 +134,9 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             .iter()
             .filter_map(|c| c.strip_prefix("AUTH="))
             .collect();
-        let detail = format!(
-            "the server does not offer {} (it offers: {})",
-            sasl.mech,
-            if mechs.is_empty() {
-                "no SASL mechanism".to_owned()
-            } else {
-                mechs.join(" ")
-            }
-        );
         let disabled = caps.iter().any(|c| c == "LOGINDISABLED");
-        let symptom = Symptom::MechanismNotOffered {
-            mech: sasl.mech.to_owned(),
-            tls_first: disabled || (mechs.is_empty() && t.encryption == Encryption::None),
-        };
-        run.fail(&s, detail, &symptom);
+        let tls_first = disabled || (mechs.is_empty() && t.encryption == Encryption::None);
+        run.fail_not_offered(&s, sasl.mech, &mechs, tls_first);
         return None;
     }
     if run.refuse_clear_text(&s, t) {

@@ -404,6 +404,31 @@ impl<'a> Run<'a> {
         self.end(s, Status::Ok, detail);
     }
 
+    /// Fails the sign-in step because the server does not offer `mech` (it offers `offered`);
+    /// `tls_first`: it would after TLS (nothing offered in clear text, or IMAP's LOGINDISABLED).
+    pub(crate) fn fail_not_offered<S: AsRef<str>>(
+        &mut self,
+        s: &Started,
+        mech: &str,
+        offered: &[S],
+        tls_first: bool,
+    ) {
+        let offered: Vec<&str> = offered.iter().map(AsRef::as_ref).collect();
+        let detail = format!(
+            "the server does not offer {mech} (it offers: {})",
+            if offered.is_empty() {
+                "no sign-in mechanism".to_owned()
+            } else {
+                offered.join(" ")
+            }
+        );
+        let symptom = Symptom::MechanismNotOffered {
+            mech: mech.to_owned(),
+            tls_first,
+        };
+        self.fail(s, detail, &symptom);
+    }
+
     /// Ends the step as failed, with the diagnosis of `symptom` (the first failure wins).
     pub(crate) fn fail(&mut self, s: &Started, detail: impl Into<String>, symptom: &Symptom) {
         let detail = detail.into();

@@ -239,20 +239,8 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         line(run, &s, &mut io, "PASS").await?
     } else {
         if !caps.is_empty() && !mechs.iter().any(|m| m == sasl.mech) {
-            let detail = format!(
-                "the server does not offer {} (it offers: {})",
-                sasl.mech,
-                if mechs.is_empty() {
-                    "no SASL mechanism".to_owned()
-                } else {
-                    mechs.join(" ")
-                }
-            );
-            let symptom = Symptom::MechanismNotOffered {
-                mech: sasl.mech.to_owned(),
-                tls_first: mechs.is_empty() && t.encryption == Encryption::None,
-            };
-            run.fail(&s, detail, &symptom);
+            let tls_first = mechs.is_empty() && t.encryption == Encryption::None;
+            run.fail_not_offered(&s, sasl.mech, &mechs, tls_first);
             return None;
         }
         // Two steps, as Exchange requires.

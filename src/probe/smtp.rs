@@ -255,20 +255,8 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             }
             auth_login(run, &s, &mut io, user, password).await?;
         } else if !offered(sasl.mech) {
-            let detail = format!(
-                "the server does not offer {} (it offers: {})",
-                sasl.mech,
-                if mechs.is_empty() {
-                    "no AUTH mechanism".to_owned()
-                } else {
-                    mechs.join(" ")
-                }
-            );
-            let symptom = Symptom::MechanismNotOffered {
-                mech: sasl.mech.to_owned(),
-                tls_first: mechs.is_empty() && t.encryption == Encryption::None,
-            };
-            run.fail(&s, detail, &symptom);
+            let tls_first = mechs.is_empty() && t.encryption == Encryption::None;
+            run.fail_not_offered(&s, sasl.mech, &mechs, tls_first);
             return None;
         } else {
             if run.refuse_clear_text(&s, t) {
@@ -501,30 +489,5 @@ fn message_id() -> String {
 
 /// The current time in RFC 2822 form (UTC).
 fn rfc2822_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Civil from days (H. Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
-        [usize::try_from(days.rem_euclid(7)).unwrap_or(0)];
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][usize::try_from(m - 1).unwrap_or(0)];
-    format!(
-        "{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} +0000",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    chrono::Utc::now().to_rfc2822()
 }

@@ -417,26 +417,9 @@ pub const SECRET_EXPIRY_WARNING_DAYS: i64 = 30;
 
 /// The days from today until `date` (`YYYY-MM-DD`), negative once past; `None` if it is no date.
 pub fn days_until(date: &str, now: std::time::SystemTime) -> Option<i64> {
-    let mut parts = date.trim().splitn(3, '-');
-    let (y, m, d): (i64, i64, i64) = (
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || date.trim().len() != 10 {
-        return None;
-    }
-    // Howard Hinnant's days-from-civil: a date crate for one subtraction would be more code.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let today =
-        i64::try_from(now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() / 86_400).ok()?;
-    Some(days - today)
+    let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
+    let today = chrono::DateTime::<chrono::Utc>::from(now).date_naive();
+    Some((day - today).num_days())
 }
 
 fn secret_expiry(date: &str, path: Vec<Seg>, who: &str, out: &mut Vec<Finding>) {
