@@ -332,6 +332,29 @@ fn deleting_asks_nothing_but_can_be_undone() {
         .click();
     h.run();
     assert_eq!(h.state().profile, presets::microsoft365_profile());
+    // Duplicate twice: free names, and the copy is selected.
+    h.get_by_label("Office365 SMTP").click();
+    h.run();
+    h.get_by_label("Duplicate").click();
+    h.run();
+    h.get_by_label("Duplicate").click();
+    h.run();
+    let names: Vec<&str> = h
+        .state()
+        .profile
+        .transports
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Office365 SMTP",
+            "Office365 SMTP copy",
+            "Office365 SMTP copy copy"
+        ]
+    );
+    assert_eq!(h.state().selected, Selected::Transport(2));
 }
 
 #[test]

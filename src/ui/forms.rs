@@ -93,40 +93,13 @@ fn header(app: &mut App, ui: &mut egui::Ui, kind: &str, which: Selected) -> bool
                 let p = &mut app.profile;
                 app.selected = match which {
                     Selected::Account(i) => {
-                        let mut c = p.accounts[i].clone();
-                        c.name = super::view::unique(
-                            &p.accounts
-                                .iter()
-                                .map(|a| a.name.clone())
-                                .collect::<Vec<_>>(),
-                            &format!("{name} copy"),
-                        );
-                        p.accounts.push(c);
-                        Selected::Account(p.accounts.len() - 1)
+                        Selected::Account(duplicate(&mut p.accounts, i, |a| &mut a.name))
                     }
                     Selected::Transport(i) => {
-                        let mut c = p.transports[i].clone();
-                        c.name = super::view::unique(
-                            &p.transports
-                                .iter()
-                                .map(|a| a.name.clone())
-                                .collect::<Vec<_>>(),
-                            &format!("{name} copy"),
-                        );
-                        p.transports.push(c);
-                        Selected::Transport(p.transports.len() - 1)
+                        Selected::Transport(duplicate(&mut p.transports, i, |t| &mut t.name))
                     }
                     Selected::Mailbox(i) => {
-                        let mut c = p.mailboxes[i].clone();
-                        c.name = super::view::unique(
-                            &p.mailboxes
-                                .iter()
-                                .map(|a| a.name.clone())
-                                .collect::<Vec<_>>(),
-                            &format!("{name} copy"),
-                        );
-                        p.mailboxes.push(c);
-                        Selected::Mailbox(p.mailboxes.len() - 1)
+                        Selected::Mailbox(duplicate(&mut p.mailboxes, i, |m| &mut m.name))
                     }
                     Selected::Settings => Selected::Settings,
                 };
@@ -135,6 +108,16 @@ fn header(app: &mut App, ui: &mut egui::Ui, kind: &str, which: Selected) -> bool
     });
     ui.add_space(6.0);
     gone
+}
+
+/// Appends a copy of `items[i]` under a free name ("Name copy", "Name copy 2"…); its index.
+fn duplicate<T: Clone>(items: &mut Vec<T>, i: usize, name: fn(&mut T) -> &mut String) -> usize {
+    let taken: Vec<String> = items.iter_mut().map(|t| name(t).clone()).collect();
+    let mut copy = items[i].clone();
+    let new = super::view::unique(&taken, &format!("{} copy", name(&mut copy)));
+    *name(&mut copy) = new;
+    items.push(copy);
+    items.len() - 1
 }
 
 fn grid(ui: &mut egui::Ui, id: &str, add: impl FnOnce(&mut egui::Ui)) {
