@@ -739,3 +739,76 @@ async fn a_generic_provider_finds_its_endpoints_at_its_issuer() {
     assert!(matches!(err, OAuthError::Discovery { .. }), "{err}");
     assert!(err.to_string().contains("fix:"), "{err}");
 }
+
+/// The identity provider behind HTTPS with the test CA's certificate: a TLS-terminating proxy.
+async fn https_idp(s: &support::TestServers) -> String {
+    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (cert, key) = s.server_cert_and_key();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(key).unwrap();
+    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = s.authority().trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        while let Ok((c, _)) = listener.accept().await {
+            let (acceptor, upstream) = (acceptor.clone(), upstream.clone());
+            tokio::spawn(async move {
+                if let (Ok(mut tls), Ok(mut plain)) = (
+                    acceptor.accept(c).await,
+                    tokio::net::TcpStream::connect(&upstream).await,
+                ) {
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                }
+            });
+        }
+    });
+    format!("https://127.0.0.1:{port}")
+}
+
+#[tokio::test]
+async fn an_https_identity_provider_is_trusted_through_tls_ca_file_and_refused_without_it() {
+    let s = support::TestServers::start().await.unwrap();
+    let mut a = presets::account("App", Provider::Microsoft, Flow::AppOnly);
+    a.authority = Some(https_idp(&s).await);
+    a.tenant = Some(defaults::TENANT_ID.to_owned());
+    defaults::APP_CLIENT_ID.clone_into(&mut a.client_id);
+
+    let tls = TlsSettings {
+        ca_file: Some(s.ca_file().to_owned()),
+    };
+    let src = TokenSource::new(&tls, None, with_secret(&a, defaults::APP_SECRET)).unwrap();
+    let t = src.token(&a, &|_| {}).await.unwrap();
+    assert!(s.idp.issued(oauth::expose(&t)).is_some());
+
+    // The system roots alone do not know the test CA: a TLS failure that names the fix.
+    let err = source(with_secret(&a, defaults::APP_SECRET))
+        .token(&a, &|_| {})
+        .await
+        .err()
+        .unwrap();
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            OAuthError::Network {
+                what: "the TLS handshake",
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(text.contains("tls.ca_file"), "{text}");
+    assert!(!text.contains(defaults::APP_SECRET));
+}

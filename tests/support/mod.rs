@@ -178,6 +178,10 @@ impl TestServers {
     pub fn ca_file(&self) -> &Path {
         &self.pki.ca
     }
+    /// The servers' certificate and key (PEM), signed by [`Self::ca_file`]'s CA.
+    pub fn server_cert_and_key(&self) -> (&Path, &Path) {
+        (&self.pki.cert, &self.pki.key)
+    }
     /// A CA that signed nothing here: trusting only it must fail with an unknown-issuer error.
     pub fn untrusted_ca(&self) -> &Path {
         &self.pki.untrusted_ca
