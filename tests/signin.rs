@@ -445,7 +445,7 @@ async fn mailcfg(args: &[&str], env: &[(&str, &str)]) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> (String, String) {
+fn text_of(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
@@ -463,7 +463,7 @@ async fn token_command_app_only_json_and_show_token_and_no_keyring_notice_once()
         &[("MAILCFG_CLIENT_SECRET", defaults::APP_SECRET)],
     )
     .await;
-    let (out, err) = text(&o);
+    let (out, err) = text_of(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["claims"]["audience"][0], "https://outlook.office365.com");
@@ -483,7 +483,7 @@ async fn token_command_app_only_json_and_show_token_and_no_keyring_notice_once()
         &[("MAILCFG_CLIENT_SECRET", defaults::APP_SECRET)],
     )
     .await;
-    let (out, _) = text(&o);
+    let (out, _) = text_of(&o);
     assert!(
         out.contains("IMAP.AccessAsApp") && out.contains("expires"),
         "{out}"
@@ -494,7 +494,7 @@ async fn token_command_app_only_json_and_show_token_and_no_keyring_notice_once()
         &[("MAILCFG_CLIENT_SECRET", defaults::APP_SECRET)],
     )
     .await;
-    let (out, _) = text(&o);
+    let (out, _) = text_of(&o);
     let tok = out.trim();
     assert_eq!(tok.split('.').count(), 3, "a JWT alone on stdout");
     assert!(idp.issued(tok).is_some(), "the IdP issued this token");
@@ -509,7 +509,7 @@ async fn token_command_app_only_json_and_show_token_and_no_keyring_notice_once()
         &[("MAILCFG_CLIENT_SECRET", "wrong-secret-value")],
     )
     .await;
-    let (out, err) = text(&o);
+    let (out, err) = text_of(&o);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         err.contains("AADSTS7000215") && err.contains("fix:"),
@@ -537,7 +537,7 @@ async fn delegated_sign_in_with_headless_chromium_refuses_a_forged_state_and_use
         &[("BROWSER", &browser_script()), ("FORGE_DIR", forge)],
     )
     .await;
-    let (out, err) = text(&o);
+    let (out, err) = text_of(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
     assert!(
         err.contains(&idp.authorize_url(defaults::TENANT_ID)),
@@ -679,7 +679,7 @@ echo done
         ],
     )
     .await;
-    let (out, err) = text(&o);
+    let (out, err) = text_of(&o);
     assert!(o.status.success() && out.contains("done"), "{out}\n{err}");
     assert!(
         out.contains("Stored the client secret of account \"App\" in the OS keyring"),
@@ -811,4 +811,55 @@ async fn an_https_identity_provider_is_trusted_through_tls_ca_file_and_refused_w
     );
     assert!(text.contains("tls.ca_file"), "{text}");
     assert!(!text.contains(defaults::APP_SECRET));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delegated_sign_in_of_a_confidential_app_sends_its_secret_with_the_code() {
+    assert_chromium();
+    let idp = idp().await;
+    let conf_id = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b";
+    let conf_secret = "Conf~Secret.Value-42";
+    idp.add_app(support::idp::App::confidential(conf_id, conf_secret));
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_profile(dir.path(), &idp);
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace(defaults::PUBLIC_CLIENT_ID, conf_id);
+    std::fs::write(&p, text).unwrap();
+    let args = [
+        "token",
+        "--profile",
+        p.to_str().unwrap(),
+        "--account",
+        "Alice",
+        "--json",
+    ];
+    let o = mailcfg(
+        &args,
+        &[
+            ("BROWSER", &browser_script()),
+            ("MAILCFG_CLIENT_SECRET", conf_secret),
+        ],
+    )
+    .await;
+    let (out, err) = text_of(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(!out.contains(conf_secret) && !err.contains(conf_secret));
+    let exchange: Vec<_> = idp
+        .requests()
+        .into_iter()
+        .filter(|r| r.grant_type.as_deref() == Some("authorization_code"))
+        .collect();
+    assert_eq!(exchange.len(), 1);
+    assert_eq!(exchange[0].client_id.as_deref(), Some(conf_id));
+    assert_eq!(
+        exchange[0].status, 200,
+        "the IdP requires the secret of a confidential app"
+    );
+
+    // Without the secret, the same sign-in is refused at the code exchange, explained.
+    let o = mailcfg(&args, &[("BROWSER", &browser_script())]).await;
+    let (_, err) = text_of(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("AADSTS7000218"), "{err}");
 }
