@@ -88,6 +88,7 @@ impl Engine {
             .thread_name("mailcfg-engine")
             .enable_all()
             .build()?;
+        crate::probe::warm_up(None);
         let (tx, rx) = mpsc::channel();
         Ok(Self {
             rt,

@@ -87,6 +87,7 @@ pub(super) fn run(path: &Path, p: &Profile, sel: &Selection) -> u8 {
             .map(|c| base.map_or_else(|| c.clone(), |d| d.join(c))),
         send_to: sel.send_to.clone(),
     };
+    crate::probe::warm_up(opts.ca_file.clone());
     let concurrency = sel.concurrency.unwrap_or(p.probe.concurrency).max(1);
     let Some(rt) = runtime() else {
         return EXIT_FAILED;

@@ -40,6 +40,23 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::profile::{Encryption, Mailbox, Protocol, Transport};
 pub use cert::Summary as CertSummary;
+
+/// Gets the slow first-use work of TLS done on threads of its own while the caller signs in:
+/// AWS-LC seeds its random number generator at first use from a CPU-jitter source (about 30 ms of
+/// CPU, BENCHMARKS.md section 1), and the verifier reads and parses every system root. Otherwise
+/// both land in the first test's TLS step. Call it as `mailcfg test` or the window starts.
+pub fn warm_up(ca_file: Option<PathBuf>) {
+    std::thread::spawn(|| {
+        let mut seed = [0u8; 1];
+        let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider()
+            .secure_random
+            .fill(&mut seed);
+    });
+    std::thread::spawn(move || {
+        // A bad CA file is reported by the test that uses it.
+        let _ = net::Tls::new(ca_file.as_deref());
+    });
+}
 pub use diagnose::Diagnosis;
 use diagnose::Symptom;
 use transcript::Recorder;

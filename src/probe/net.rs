@@ -137,28 +137,60 @@ pub(crate) struct Tls {
     seen: Arc<Mutex<Option<Vec<u8>>>>,
 }
 
+/// The verifier for the system roots plus `ca_file`, built once per process and CA file (and
+/// again when the file changes): building one reads and parses every system root, which is most
+/// of a test's CPU when hundreds of mailboxes are tested at once.
+fn verifier(
+    ca_file: Option<&Path>,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Arc<rustls_platform_verifier::Verifier>, TlsFailure> {
+    type Key = (Option<std::path::PathBuf>, Option<std::time::SystemTime>);
+    static BUILT: std::sync::OnceLock<
+        Mutex<std::collections::HashMap<Key, Arc<rustls_platform_verifier::Verifier>>>,
+    > = std::sync::OnceLock::new();
+    let key: Key = (
+        ca_file.map(Path::to_path_buf),
+        ca_file.and_then(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok()),
+    );
+    let built = BUILT.get_or_init(Mutex::default);
+    if let Some(v) = built
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return Ok(v.clone());
+    }
+    let mut extra = Vec::new();
+    if let Some(path) = ca_file {
+        let shown = path.display();
+        let certs = CertificateDer::pem_file_iter(path)
+            .map_err(|e| TlsFailure::CaFile(format!("cannot read the CA file {shown}: {e}")))?;
+        for c in certs {
+            extra.push(c.map_err(|e| {
+                TlsFailure::CaFile(format!("the CA file {shown} is not valid PEM: {e}"))
+            })?);
+        }
+        if extra.is_empty() {
+            return Err(TlsFailure::CaFile(format!(
+                "the CA file {shown} holds no PEM certificate"
+            )));
+        }
+    }
+    let v = Arc::new(
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+            .map_err(|e| TlsFailure::Other(format!("cannot load the system roots: {e}")))?,
+    );
+    built
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, v.clone());
+    Ok(v)
+}
+
 impl Tls {
     pub(crate) fn new(ca_file: Option<&Path>) -> Result<Self, TlsFailure> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut extra = Vec::new();
-        if let Some(path) = ca_file {
-            let shown = path.display();
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| TlsFailure::CaFile(format!("cannot read the CA file {shown}: {e}")))?;
-            for c in certs {
-                extra.push(c.map_err(|e| {
-                    TlsFailure::CaFile(format!("the CA file {shown} is not valid PEM: {e}"))
-                })?);
-            }
-            if extra.is_empty() {
-                return Err(TlsFailure::CaFile(format!(
-                    "the CA file {shown} holds no PEM certificate"
-                )));
-            }
-        }
-        let inner =
-            rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
-                .map_err(|e| TlsFailure::Other(format!("cannot load the system roots: {e}")))?;
+        let inner = verifier(ca_file, &provider)?;
         let seen = Arc::new(Mutex::new(None));
         let verifier = Arc::new(Capturing {
             inner,
@@ -256,7 +288,7 @@ fn classify_tls(e: &io::Error, cert: Option<cert::Summary>) -> TlsFailure {
 
 /// Delegates to the platform verifier and keeps the server's certificate for the report.
 struct Capturing {
-    inner: rustls_platform_verifier::Verifier,
+    inner: Arc<rustls_platform_verifier::Verifier>,
     seen: Arc<Mutex<Option<Vec<u8>>>>,
 }
 
