@@ -18,8 +18,8 @@ use anyhow::{Context as _, Result};
 use support::{Options, TestServers, defaults};
 use tokio::signal::unix::{SignalKind, signal};
 
-#[tokio::main]
-async fn main() -> Result<()> {
+/// `--state-dir DIR` and whether `--app-opens-domain` was given.
+fn parse_args() -> Result<(PathBuf, bool)> {
     let args: Vec<String> = std::env::args().collect();
     let state = args
         .iter()
@@ -27,7 +27,12 @@ async fn main() -> Result<()> {
         .and_then(|i| args.get(i + 1))
         .context("usage: test-servers --state-dir DIR [--app-opens-domain]")?;
     let app_opens_domain = args.iter().any(|a| a == "--app-opens-domain");
-    let state = PathBuf::from(state);
+    Ok((PathBuf::from(state), app_opens_domain))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let (state, app_opens_domain) = parse_args()?;
     std::fs::create_dir_all(&state)?;
     // Listen for the signals before anything starts, so an early stop.sh is not lost.
     let (mut term, mut int) = (
