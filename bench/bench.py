@@ -200,15 +200,16 @@ MINIMUM = {"token": 2, "imap": 2 + 5, "smtp": 2 + 9, "smtp-send": 2 + 10, "profi
 MINIMUM_SEQUENTIAL = {"profile": 2 + 5 + 9}
 
 
-def connection(s, secret, runs, token, results, title, rtt=None):
+def connection(s, secret, runs, token, results, title, rtt=None, base=None):
+    """One table; with `rtt`, round trips as (median − the loopback median in `base`) / RTT."""
     tests = ["token", "imap", "smtp", "smtp-send", "profile"]
     cases = cases_for(s, tests, secret, token)
     times = measure(cases, runs)
     say(f"### {title}")
     say()
     if rtt:
-        say("| test | tool | median ms | min | max | round trips (median / RTT) | minimum | ratio to curl |")
-        say("|---|---|---:|---:|---:|---:|---:|---:|")
+        say("| test | tool | median ms | min | max | median / RTT | round trips: (median − loopback median) / RTT | protocol minimum | ratio to curl |")
+        say("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     else:
         say("| test | tool | median ms | min | max | ratio to curl |")
         say("|---|---|---:|---:|---:|---:|")
@@ -231,7 +232,9 @@ def connection(s, secret, runs, token, results, title, rtt=None):
                 if test in MINIMUM_SEQUENTIAL:
                     seq = MINIMUM_SEQUENTIAL[test] - (2 if tool.endswith("token given") else 0)
                     m += f" ({seq} one after the other)"
-                row += f" {med / rtt:.1f} | {m} |"
+                direct = (base or {}).get(f"{test}/{tool}")
+                net = f"{(med - direct['median_ms'] / 1000) / rtt:.1f}" if direct else "–"
+                row += f" {med / rtt:.1f} | {net} | {m} |"
             row += f" {ratio} |"
             say(row)
             results.setdefault(title, {})[f"{test}/{tool}"] = {
@@ -421,7 +424,11 @@ def main():
     direct = Setup(e, a.mailcfg, work, "one", e["MAILCFG_TEST_AUTHORITY"].rsplit(":", 1)[1], e["MAILCFG_TEST_IMAPS_PORT"], e["MAILCFG_TEST_SUBMISSION_PORT"])
     if "connection" in only:
         token = fetch_token(direct, secret)
-        connection(direct, secret, a.runs, token, results, f"One connection test on loopback ({a.runs} runs each, interleaved)")
+        title = f"One connection test on loopback ({a.runs} runs each, interleaved)"
+        connection(direct, secret, a.runs, token, results, title)
+        base = results[title]
+    else:
+        base = None
     if "rtt" in only:
         ports = [free_port() for _ in range(3)]
         targets = [e["MAILCFG_TEST_AUTHORITY"].rsplit(":", 1)[1], e["MAILCFG_TEST_IMAPS_PORT"], e["MAILCFG_TEST_SUBMISSION_PORT"]]
@@ -439,6 +446,7 @@ def main():
                 f"Round trips: the same through {a.rtt_ms:.0f} ms of round-trip time ({a.rtt_runs} runs each, interleaved; "
                 f"delay proxy, tc netem: {a.netem})",
                 rtt=a.rtt_ms / 1000,
+                base=base,
             )
         finally:
             proxy.terminate()
