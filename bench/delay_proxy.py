@@ -21,19 +21,27 @@ import socket
 import sys
 
 
-async def pipe(reader, writer, delay, not_before):
+def reader_task(reader, queue, delay, not_before):
+    """Reads chunks as they come and queues each with the time it may be written."""
     loop = asyncio.get_running_loop()
-    queue = asyncio.Queue()
 
     async def read():
-        while True:
-            data = await reader.read(65536)
-            at = max(loop.time() + delay, not_before)
-            await queue.put((at, data))
-            if not data:
-                return
+        try:
+            while True:
+                data = await reader.read(65536)
+                await queue.put((max(loop.time() + delay, not_before), data))
+                if not data:
+                    return
+        except (ConnectionError, OSError):
+            await queue.put((loop.time(), b""))
 
-    async def write():
+    return asyncio.ensure_future(read())
+
+
+async def writer_loop(writer, queue):
+    """Writes the queued chunks, each at its time, in order; an empty chunk ends the direction."""
+    loop = asyncio.get_running_loop()
+    try:
         while True:
             at, data = await queue.get()
             wait = at - loop.time()
@@ -47,9 +55,6 @@ async def pipe(reader, writer, delay, not_before):
                 return
             writer.write(data)
             await writer.drain()
-
-    try:
-        await asyncio.gather(read(), write())
     except (ConnectionError, OSError):
         pass
 
@@ -65,17 +70,21 @@ async def serve(listen, target, delay):
         loop = asyncio.get_running_loop()
         nodelay(c_writer)
         start = loop.time()
+        # The client's bytes are read from the start (its connect() returned at once) but reach
+        # the server no sooner than the emulated handshake allows.
+        up = asyncio.Queue()
+        up_reader = reader_task(c_reader, up, delay, start + 3 * delay)
         await asyncio.sleep(3 * delay)  # the TCP handshake over the link
         try:
             s_reader, s_writer = await asyncio.open_connection("127.0.0.1", target)
         except OSError:
+            up_reader.cancel()
             c_writer.close()
             return
         nodelay(s_writer)
-        await asyncio.gather(
-            pipe(c_reader, s_writer, delay, start + 3 * delay),
-            pipe(s_reader, c_writer, delay, 0.0),
-        )
+        down = asyncio.Queue()
+        down_reader = reader_task(s_reader, down, delay, 0.0)
+        await asyncio.gather(writer_loop(s_writer, up), writer_loop(c_writer, down), up_reader, down_reader)
         for w in (c_writer, s_writer):
             w.close()
 
