@@ -258,32 +258,48 @@ def many(e, mailcfg, work, secret, n, results):
         out = work / "many.out"
         cmd = [time_bin, "-v", mailcfg, "test", "--profile", str(prof), "--json", "--concurrency", str(conc)]
         cmd += [x for u in users for x in ("--mailbox", u[0])]
+        busy0 = machine_busy()
         t = time.perf_counter()
         with open(out, "wb") as o:
             p = subprocess.run(cmd, env=env, stdout=o, stderr=subprocess.PIPE, check=False)
         took = time.perf_counter() - t
+        busy = machine_busy() - busy0
         summary = json.loads(out.read_text().strip().splitlines()[-1])
         rss = int(re.search(rb"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
+        cpu = sum(float(x) for x in re.findall(rb"(?:User|System) time \(seconds\): ([0-9.]+)", p.stderr))
         if p.returncode != 0 or summary.get("passed") != n:
             raise SystemExit(f"many mailboxes, concurrency {conc}: exit {p.returncode}, summary {summary}")
-        return took, rss
+        return took, rss, cpu, busy
 
     one(64)  # warm-up: Dovecot creates the 500 homes at their first login
     say(f"### {n} mailboxes, one app-only token (`mailcfg test --concurrency N`, 3 runs each)")
     say()
-    say("| concurrency | median s | mailboxes/s (median) | best mailboxes/s | peak RSS MB (max of runs) |")
-    say("|---:|---:|---:|---:|---:|")
+    say("| concurrency | median s | mailboxes/s (median) | best mailboxes/s | peak RSS MB (max of runs) | mailcfg CPU s (user+sys) | whole machine CPU s | machine CPU ms per mailbox |")
+    say("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for conc in (1, 8, 32, 64):
         runs = [one(conc) for _ in range(3)]
         med = statistics.median(r[0] for r in runs)
         best = min(r[0] for r in runs)
         rss = max(r[1] for r in runs) / 1024
-        say(f"| {conc} | {med:.2f} | {n / med:.0f} | {n / best:.0f} | {rss:.1f} |")
+        cpu = statistics.median(r[2] for r in runs)
+        busy = statistics.median(r[3] for r in runs)
+        say(f"| {conc} | {med:.2f} | {n / med:.0f} | {n / best:.0f} | {rss:.1f} | {cpu:.2f} | {busy:.2f} | {busy * 1000 / n:.1f} |")
         results.setdefault("many", {})[str(conc)] = {
             "seconds": [r[0] for r in runs],
             "max_rss_kb": [r[1] for r in runs],
+            "mailcfg_cpu_s": [r[2] for r in runs],
+            "machine_cpu_s": [r[3] for r in runs],
         }
     say()
+    say("mailcfg CPU: its own user+sys time (GNU time); whole machine: busy time of all CPUs from /proc/stat")
+    say("over the run (Dovecot's login, auth and imap processes, the identity provider's introspection, mailcfg).")
+    say()
+
+
+def machine_busy():
+    """CPU seconds all CPUs spent busy so far (/proc/stat: everything but idle and iowait)."""
+    f = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(f[:8]) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def proc_ticks(pid):
