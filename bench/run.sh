@@ -28,8 +28,8 @@ bash scripts/apt-install.sh dovecot-core dovecot-imapd dovecot-pop3d dovecot-sub
   curl python3 time file iproute2 util-linux xvfb xauth x11-utils libxkbcommon-x11-0 libgl1 libegl1 \
   libgl1-mesa-dri
 
-echo "== building (release): mailcfg, test-servers" >&2
-cargo build --release --locked --bin mailcfg --example test-servers >&2
+echo "== building (release): mailcfg, test-servers, bench-rng" >&2
+cargo build --release --locked --bin mailcfg --example test-servers --example bench-rng >&2
 
 work=$(mktemp -d /tmp/mailcfg-bench.XXXXXX)
 out="${MAILCFG_BENCH_OUT:-$work/out}"
@@ -63,5 +63,9 @@ MAILCFG_TEST_STATE="$state" MAILCFG_TEST_NO_BUILD=1 MAILCFG_TEST_SERVERS_BIN="$w
 
 python3 bench/bench.py --env "$work/servers.env" --mailcfg "$work/mailcfg" --work "$out" \
   --netem "$netem" "$@"
+# Why mailcfg's first TLS handshake is slow on loopback (BENCHMARKS.md, section 1).
+echo "### The first random number of a process (cargo run --release --example bench-rng, 3 runs)" | tee -a "$out/results.md"
+echo | tee -a "$out/results.md"
+for _ in 1 2 3; do "$CARGO_TARGET_DIR/release/examples/bench-rng" | sed 's/^/    /' | tee -a "$out/results.md"; done
 echo
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); results in $out (results.md, results.json)"
