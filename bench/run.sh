@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # mailcfg's benchmarks (issue 8), rerunnable from a clean clone: installs what it needs with
-# apt-get, builds the release binary and the test servers, starts the real servers (Dovecot and the
-# local identity provider, on loopback), measures, prints Markdown tables, stops everything.
+# apt-get, builds the release binary and the test servers, then (bench/measure.sh, in a network
+# namespace of its own made with `unshare -n`: loopback only) starts the real servers (Dovecot and
+# the local identity provider), measures, prints Markdown tables, stops everything.
 #
 #   bash bench/run.sh [--runs N] [--rtt-runs N] [--rtt-ms MS] [--mailboxes N] [--only LIST]
 #
@@ -51,21 +52,21 @@ else
 fi
 echo "tc netem: $netem" >&2
 
-state="$work/servers"
-cleanup() {
-  MAILCFG_TEST_STATE="$state" bash tests/servers/stop.sh >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-# One app-only token must open all the mailboxes of the many-mailbox test: --app-opens-domain
-# (Dovecot then compares only the domain of the login name with the introspection's answer).
-MAILCFG_TEST_STATE="$state" MAILCFG_TEST_NO_BUILD=1 MAILCFG_TEST_SERVERS_BIN="$work/test-servers" \
-  MAILCFG_TEST_APP_OPENS_DOMAIN=1 bash tests/servers/start.sh >"$work/servers.env"
+cp "$CARGO_TARGET_DIR/release/examples/bench-rng" "$work/bench-rng"
+# Everything the servers need is installed now: inside the namespace there is no network.
+bash tests/servers/install.sh
 
-python3 bench/bench.py --env "$work/servers.env" --mailcfg "$work/mailcfg" --work "$out" \
-  --netem "$netem" "$@"
-# Why mailcfg's first TLS handshake is slow on loopback (BENCHMARKS.md, section 1).
-echo "### The first random number of a process (cargo run --release --example bench-rng, 3 runs)" | tee -a "$out/results.md"
-echo | tee -a "$out/results.md"
-for _ in 1 2 3; do "$CARGO_TARGET_DIR/release/examples/bench-rng" | sed 's/^/    /' | tee -a "$out/results.md"; done
+# The measurements run in a network namespace of their own (loopback only: the servers, the
+# clients, the delay proxy and Xvfb all live on 127.0.0.0/8 and in Unix sockets), so no other
+# traffic on the machine's loopback shares their path. Where namespaces are refused, on the host.
+if unshare -n true 2>/dev/null; then
+  where="a network namespace of its own (unshare -n), loopback only"
+  ns=(unshare -n)
+else
+  where="the host's network (unshare -n refused)"
+  ns=()
+fi
+echo "measuring in $where" >&2
+"${ns[@]}" bash bench/measure.sh "$work" "$out" "$netem; measured in $where" "$@"
 echo
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); results in $out (results.md, results.json)"
