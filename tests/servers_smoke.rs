@@ -833,6 +833,32 @@ async fn authenticated_but_not_connected_cases() {
     assert!(select.contains("b NO [SERVERBUG]"), "{select}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_opens_domain_lets_one_token_open_every_mailbox_of_its_domain() {
+    // The many-mailbox benchmark's set-up (bench/run.sh): one app-only token, any mailbox of
+    // example.test; another domain stays closed.
+    let s = TestServers::start_with(support::Options {
+        app_opens_domain: true,
+        ..support::Options::default()
+    })
+    .await
+    .unwrap();
+    let token = app_token(&s).await;
+    for user in [
+        defaults::MAILBOX,
+        "box0001@example.test",
+        "Box0500@Example.test",
+    ] {
+        let (ok, challenged, _) = imap_xoauth2(&s, user, &token).await;
+        assert!(ok.starts_with("a OK") && !challenged, "{user}: {ok}");
+    }
+    let (other, challenged, _) = imap_xoauth2(&s, "box0001@other.test", &token).await;
+    assert!(
+        other.starts_with("a NO [AUTHENTICATIONFAILED]") && challenged,
+        "{other}"
+    );
+}
+
 #[test]
 fn entra_timestamps_are_utc_civil_time() {
     use support::idp::errors::timestamp_at;

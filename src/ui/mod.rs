@@ -18,8 +18,14 @@ use crate::cli::WindowArgs;
 
 const ICON_PNG: &[u8] = include_bytes!("../../icons/mailcfg-256.png");
 
+/// Set (to anything) to have the window print, at its first frame, the wall-clock time (Unix
+/// milliseconds) and the time since [`run`] began, to stderr (`bench/run.sh` reads it).
+const FIRST_FRAME_ENV: &str = "MAILCFG_FIRST_FRAME_REPORT";
+
 /// Opens the window and runs until it closes.
 pub fn run(args: &WindowArgs) -> eframe::Result<()> {
+    let began = std::time::Instant::now();
+    let report_first_frame = std::env::var_os(FIRST_FRAME_ENV).is_some();
     let secrets = crate::secrets::Secrets::open();
     let app = App::new(
         Options {
@@ -52,6 +58,7 @@ pub fn run(args: &WindowArgs) -> eframe::Result<()> {
                 app,
                 frames: 0,
                 exit_after,
+                first_frame_report: report_first_frame.then_some(began),
             }))
         }),
     )
@@ -61,12 +68,23 @@ struct Window {
     app: App,
     frames: u64,
     exit_after: Option<u64>,
+    /// `Some(start of run)`: print the first frame's time (see [`FIRST_FRAME_ENV`]).
+    first_frame_report: Option<std::time::Instant>,
 }
 
 impl eframe::App for Window {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.app.ui(ui);
         self.frames += 1;
+        if let Some(began) = self.first_frame_report.take() {
+            let unix_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            eprintln!(
+                "mailcfg: first frame at unix_ms={unix_ms}, {} ms after the window began",
+                began.elapsed().as_millis()
+            );
+        }
         if let Some(n) = self.exit_after {
             if self.frames >= n {
                 ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);

@@ -6,6 +6,8 @@
 #   use:       eval "$(tests/servers/start.sh)"  or  . /tmp/mailcfg-test-servers/env
 #   stop:      tests/servers/stop.sh
 # MAILCFG_TEST_NO_BUILD=1 skips `cargo build` (uses the binary already built).
+# MAILCFG_TEST_SERVERS_BIN=PATH runs that test-servers binary (e.g. a release build) instead.
+# MAILCFG_TEST_APP_OPENS_DOMAIN=1: the app-only token opens every mailbox of example.test.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 state="${MAILCFG_TEST_STATE:-/tmp/mailcfg-test-servers}"
@@ -43,7 +45,9 @@ if [ "${MAILCFG_TEST_NO_BUILD:-}" != 1 ]; then
   cargo build -q --example test-servers >&2
 fi
 rm -f "$state/env" "$state/env.tmp" "$state/dovecot.pid"
-nohup "$CARGO_TARGET_DIR/debug/examples/test-servers" --state-dir "$state" >"$state/log" 2>&1 </dev/null &
+extra=()
+[ "${MAILCFG_TEST_APP_OPENS_DOMAIN:-}" = 1 ] && extra+=(--app-opens-domain)
+nohup "${MAILCFG_TEST_SERVERS_BIN:-$CARGO_TARGET_DIR/debug/examples/test-servers}" --state-dir "$state" "${extra[@]}" >"$state/log" 2>&1 </dev/null &
 echo $! >"$state/pid"
 if ! wait_env; then
   echo "test servers did not start:" >&2

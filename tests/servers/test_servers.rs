@@ -3,7 +3,8 @@
 //!
 //! `test-servers --state-dir DIR` writes `DIR/env` (shell `KEY=value` lines: ports, CA, authority,
 //! a ready app-only client) once every server greets, and removes it on the way out. Messages
-//! relayed by submission land in `DIR/sink/`.
+//! relayed by submission land in `DIR/sink/`. `--app-opens-domain`: the app-only token opens every
+//! mailbox `…@example.test`, not just `MAILCFG_TEST_MAILBOX` (benchmarks of many mailboxes).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../support/mod.rs"]
@@ -17,15 +18,21 @@ use anyhow::{Context as _, Result};
 use support::{Options, TestServers, defaults};
 use tokio::signal::unix::{SignalKind, signal};
 
-#[tokio::main]
-async fn main() -> Result<()> {
+/// `--state-dir DIR` and whether `--app-opens-domain` was given.
+fn parse_args() -> Result<(PathBuf, bool)> {
     let args: Vec<String> = std::env::args().collect();
     let state = args
         .iter()
         .position(|a| a == "--state-dir")
         .and_then(|i| args.get(i + 1))
-        .context("usage: test-servers --state-dir DIR")?;
-    let state = PathBuf::from(state);
+        .context("usage: test-servers --state-dir DIR [--app-opens-domain]")?;
+    let app_opens_domain = args.iter().any(|a| a == "--app-opens-domain");
+    Ok((PathBuf::from(state), app_opens_domain))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let (state, app_opens_domain) = parse_args()?;
     std::fs::create_dir_all(&state)?;
     // Listen for the signals before anything starts, so an early stop.sh is not lost.
     let (mut term, mut int) = (
@@ -35,6 +42,7 @@ async fn main() -> Result<()> {
     let began = Instant::now();
     let servers = TestServers::start_with(Options {
         sink_spool: Some(state.join("sink")),
+        app_opens_domain,
         ..Options::default()
     })
     .await?;
@@ -104,6 +112,10 @@ async fn main() -> Result<()> {
             servers.dovecot_log().display().to_string(),
         ),
         ("MAILCFG_TEST_START_MS", took.as_millis().to_string()),
+        (
+            "MAILCFG_TEST_APP_OPENS_DOMAIN",
+            u8::from(app_opens_domain).to_string(),
+        ),
     ] {
         let _ = writeln!(env, "{k}={v}");
     }

@@ -17,7 +17,7 @@
 //! API:
 //! - [`TestServers::start`]`() -> Result<TestServers>`; [`TestServers::start_with`]`(Options)`
 //!   ([`Options`]: `auth_mechanisms`, `mailboxes_only`, `idp` (starting [`idp::Config`]),
-//!   `introspection_timeout`, `sink_spool`).
+//!   `introspection_timeout`, `sink_spool`, `app_opens_domain`).
 //! - Fields: `ports: `[`Ports`] (Dovecot's nine listeners plus `idp` and `sink`), `idp: `[`idp::Idp`]
 //!   (derefs to [`idp::IdpHandle`]: `authority()`, `config(|c| …)`, `add_app`, `requests()`,
 //!   `issue_app_token`, `issue_user_token`, `revoke_all`, `expire_*`, `issued`), `sink: `[`sink::Sink`]
@@ -92,6 +92,10 @@ pub struct Options {
     pub introspection_timeout: Duration,
     /// Also write each relayed message into this directory.
     pub sink_spool: Option<PathBuf>,
+    /// An app-only token opens every mailbox of its mailbox's domain, not just that one mailbox
+    /// (Exchange without an application access policy): Dovecot compares only the domain of the
+    /// login name with the domain introspection answers. For benchmarks of many mailboxes.
+    pub app_opens_domain: bool,
 }
 
 impl Default for Options {
@@ -102,6 +106,7 @@ impl Default for Options {
             idp: idp::Config::default(),
             introspection_timeout: Duration::from_secs(5),
             sink_spool: None,
+            app_opens_domain: false,
         }
     }
 }
@@ -142,6 +147,7 @@ impl TestServers {
             introspection_timeout: options.introspection_timeout,
             auth_mechanisms: options.auth_mechanisms,
             mailboxes_only: options.mailboxes_only,
+            app_opens_domain: options.app_opens_domain,
         };
         let dovecot = dovecot::start(&settings).await?;
         let d = dovecot.ports;

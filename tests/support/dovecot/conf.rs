@@ -172,9 +172,14 @@ pub(super) fn write_files(s: &Settings, id: &Identity) -> Result<()> {
     std::fs::write(
         t.join("oauth2.conf.ext"),
         format!(
-            "introspection_mode = post\nintrospection_url = {}\nusername_attribute = email\nactive_attribute = active\nactive_value = true\ntimeout_msecs = {}\n",
+            "introspection_mode = post\nintrospection_url = {}\nusername_attribute = email\nactive_attribute = active\nactive_value = true\ntimeout_msecs = {}\n{}",
             s.introspect_url,
-            s.introspection_timeout.as_millis()
+            s.introspection_timeout.as_millis(),
+            if s.app_opens_domain {
+                "username_format = %d\n"
+            } else {
+                ""
+            }
         ),
     )?;
     if let Some(users) = &s.mailboxes_only {

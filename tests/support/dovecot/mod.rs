@@ -53,6 +53,9 @@ pub struct Settings<'a> {
     /// `Some`: the userdb knows only these users; any other login is cut off right after AUTH with
     /// no reply (Exchange's "authenticated but not connected", case 3 of the recipe).
     pub mailboxes_only: Option<Vec<String>>,
+    /// Compare only the domain of the login name with introspection's answer
+    /// (`username_format = %d`): one app-only token opens every mailbox of that domain.
+    pub app_opens_domain: bool,
 }
 
 /// The running server. Dropping it kills Dovecot (SIGKILL: all its processes are gone and the
