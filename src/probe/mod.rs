@@ -599,6 +599,29 @@ impl<'a> Run<'a> {
         Some(net::Conn::Plain(tcp))
     }
 
+    /// After the server agreed to STARTTLS (`verb`: `STARTTLS`, `STLS`): refuses bytes it sent
+    /// before the handshake (a possible command injection), then upgrades the connection.
+    pub(crate) async fn upgrade(
+        &mut self,
+        io: lines::Lines,
+        t: &Target<'_>,
+        verb: &str,
+    ) -> Option<lines::Lines> {
+        if io.has_pending() {
+            let s = self.begin(Step::Tls);
+            let detail = format!(
+                "the server sent data after its {verb} answer, before TLS (refused: possible injection)"
+            );
+            self.fail(&s, detail, &Symptom::Other);
+            return None;
+        }
+        let net::Conn::Plain(tcp) = io.into_conn() else {
+            return None;
+        };
+        let conn = self.tls(tcp, t.host, true).await?;
+        Some(lines::Lines::new(conn, self.rec.clone()))
+    }
+
     /// The TLS step: handshake, certificate, and a plain account of any refusal.
     pub(crate) async fn tls(
         &mut self,

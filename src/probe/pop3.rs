@@ -187,20 +187,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             return None;
         }
         run.ok(&s, reply);
-        if io.has_pending() {
-            let s = run.begin(Step::Tls);
-            run.fail(
-                &s,
-                "the server sent data after its STLS answer, before TLS (refused: possible injection)",
-                &Symptom::Other,
-            );
-            return None;
-        }
-        let Conn::Plain(tcp) = io.into_conn() else {
-            return None;
-        };
-        let conn = run.tls(tcp, t.host, true).await?;
-        io = Lines::new(conn, run.rec.clone());
+        io = run.upgrade(io, t, "STLS").await?;
         caps = capa(run, &mut io).await?;
     }
 
