@@ -1436,3 +1436,31 @@ async fn pop3_and_smtp_port_mix_ups_are_named_too() {
         explain(&r)
     );
 }
+
+#[tokio::test]
+async fn bytes_sent_with_the_starttls_answer_are_refused_as_a_possible_injection() {
+    // A server (or a man in the middle) that answers STARTTLS and appends a reply in clear text:
+    // it would be read as if it came over TLS (CVE-2011-0411 class). The test must stop there.
+    let (port, seen) = fake("220 fake.example ready\r\n", |l| {
+        Some(if l.starts_with("EHLO") {
+            "250-fake.example\r\n250-STARTTLS\r\n250 AUTH XOAUTH2\r\n".into()
+        } else if l == "STARTTLS" {
+            "220 2.0.0 Ready to start TLS\r\n235 2.7.0 injected before TLS\r\n".into()
+        } else {
+            "221 bye\r\n".into()
+        })
+    })
+    .await;
+    let mut t = transport(port, Encryption::StartTls);
+    t.host = "127.0.0.1".into();
+    let token = "eyJ0eXAi.fake-token-for-the-injection-test.sig";
+    let (r, _) = check_transport(&t, xoauth2(token), &quick()).await;
+    let f = failed(&r);
+    assert_eq!(f.step, Step::Tls, "{:#?}", r.steps);
+    assert!(f.detail.contains("possible injection"), "{}", f.detail);
+    let lines = seen.lock().unwrap().clone();
+    assert!(
+        !lines.iter().any(|l| l.starts_with("AUTH")),
+        "no sign-in after it: {lines:?}"
+    );
+}
