@@ -78,6 +78,8 @@ pub struct Engine {
     secrets: Secrets,
     /// One token source per TLS setting (the CA file changes the HTTP client).
     tokens: Option<(Option<PathBuf>, Arc<TokenSource>)>,
+    /// Tests at once, as the profile's `probe.concurrency` says; the others wait for a slot.
+    slots: (u32, Arc<tokio::sync::Semaphore>),
 }
 
 impl Engine {
@@ -99,6 +101,7 @@ impl Engine {
             repaint,
             secrets,
             tokens: None,
+            slots: (0, Arc::new(tokio::sync::Semaphore::new(0))),
         })
     }
 
@@ -384,7 +387,15 @@ impl Engine {
             ca_file,
             send_to,
         };
+        let want = profile.probe.concurrency.max(1);
+        if self.slots.0 != want {
+            // A new limit applies to the tests started from now on.
+            self.slots = (want, Arc::new(tokio::sync::Semaphore::new(want as usize)));
+        }
+        let slots = self.slots.1.clone();
         self.spawn(move |send| async move {
+            // Never closed, so this only waits; dropped with the job when it is cancelled.
+            let _slot = slots.acquire_owned().await.ok();
             let cred = match source {
                 Ok(source) => credential(&profile, &target, &source).await,
                 Err(e) => Err(e),

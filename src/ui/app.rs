@@ -137,7 +137,7 @@ impl App {
         let config_dir = opts.config_dir.or_else(config_dir);
         let mut status = engine.secrets().notice().map(|_| {
             (
-                true,
+                false,
                 "No OS keyring: secrets are kept for this session only (see Settings).".to_owned(),
             )
         });
