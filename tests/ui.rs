@@ -490,3 +490,84 @@ fn a_mailbox_without_oauth_takes_a_masked_password_into_the_keyring_and_signs_in
     let text: String = r.transcript.iter().map(ToString::to_string).collect();
     assert!(!text.contains(support::PLAIN_PASSWORD), "{text}");
 }
+
+#[test]
+fn test_all_runs_at_most_probe_concurrency_tests_at_once() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    // A server that accepts and never speaks: each test waits for its greeting until the timeout.
+    let port = rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((c, _)) = l.accept().await {
+                held.push(c);
+            }
+        });
+        port
+    });
+    let cfg = tempfile::tempdir().unwrap();
+    let mut p = presets::microsoft365_profile();
+    p.transports.clear();
+    let mut m = p.mailboxes[0].clone();
+    "127.0.0.1".clone_into(&mut m.host);
+    m.port = port;
+    m.encryption = profile::Encryption::None;
+    m.account = None;
+    p.mailboxes = ["First", "Second"]
+        .into_iter()
+        .map(|n| {
+            let mut m = m.clone();
+            n.clone_into(&mut m.name);
+            m
+        })
+        .collect();
+    p.probe.concurrency = 1;
+    p.probe.timeout_secs = 1;
+    let mut a = app(cfg.path(), None, Secrets::memory_only());
+    a.profile = p;
+    let mut h = harness(a);
+    h.run();
+    h.get_by_label("Tests").click();
+    h.run();
+    h.get_by_label("Test all").click();
+    h.run();
+    let (first, second) = (
+        Target::Mailbox("First".into()),
+        Target::Mailbox("Second".into()),
+    );
+    let waiting_for_greeting = |t: &mailcfg::ui::testview::TestRun| {
+        t.steps
+            .iter()
+            .any(|e| e.step == mailcfg::probe::Step::Greeting)
+    };
+    until(&mut h, "one test at the greeting", |a| {
+        a.tests.values().any(waiting_for_greeting)
+    });
+    let state = h.state();
+    let started: Vec<bool> = [&first, &second]
+        .iter()
+        .map(|t| !state.tests[*t].steps.is_empty())
+        .collect();
+    assert_eq!(
+        started.iter().filter(|s| **s).count(),
+        1,
+        "the other waits for the slot: {started:?}"
+    );
+    until(&mut h, "both tests", |a| {
+        a.tests.values().all(|t| !t.running())
+    });
+    for t in [&first, &second] {
+        let r = h.state().tests[t].report.clone().unwrap();
+        assert_eq!(
+            r.failed_step().unwrap().step,
+            mailcfg::probe::Step::Greeting,
+            "{:#?}",
+            r.steps
+        );
+    }
+}
