@@ -234,7 +234,7 @@ impl Engine {
         let entry = secrets::account_entry(account);
         self.spawn(move |send| async move {
             let source = tokio::task::spawn_blocking(move || {
-                if std::env::var_os(secrets::CLIENT_SECRET_ENV).is_some_and(|v| !v.is_empty()) {
+                if secrets::client_secret_from_env().is_some() {
                     SecretSource::Environment
                 } else if secrets
                     .get(&entry, Kind::ClientSecret)

@@ -112,12 +112,10 @@ impl Secrets {
 
     /// The client secret for an account: `MAILCFG_CLIENT_SECRET` first, then the keyring.
     pub fn client_secret(&self, entry: &str) -> Result<Option<SecretString>, SecretError> {
-        if let Ok(v) = std::env::var(CLIENT_SECRET_ENV)
-            && !v.is_empty()
-        {
-            return Ok(Some(SecretString::from(v)));
+        match client_secret_from_env() {
+            Some(s) => Ok(Some(s)),
+            None => self.get(entry, Kind::ClientSecret),
         }
-        self.get(entry, Kind::ClientSecret)
     }
 
     pub fn get(&self, entry: &str, kind: Kind) -> Result<Option<SecretString>, SecretError> {
@@ -220,6 +218,14 @@ fn no_keyring_notice(reason: &str) -> String {
          must be entered again next time. On Linux, start a Secret Service (GNOME Keyring or KWallet) \
          and unlock it; headless, set {CLIENT_SECRET_ENV}."
     )
+}
+
+/// `MAILCFG_CLIENT_SECRET`, when it is set and not empty: it overrides the keyring.
+pub fn client_secret_from_env() -> Option<SecretString> {
+    std::env::var(CLIENT_SECRET_ENV)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from)
 }
 
 /// The keyring entry name of a connected account.
