@@ -41,8 +41,9 @@ pub struct Item {
 #[derive(Debug, Clone, Copy)]
 pub enum SignInSeen<'a> {
     NotYet,
-    /// The explained refusal (its text holds the AADSTS code).
-    Failed(&'a str),
+    /// The identity provider's code when it refused (`AADSTS7000215`), `None` for other failures
+    /// (network, configuration).
+    Failed(Option<&'a str>),
     Token {
         problems: &'a [Problem],
     },
@@ -60,7 +61,8 @@ pub fn checklist(
     now: SystemTime,
 ) -> Vec<Item> {
     let needs = claims::needs(profile, &account.name);
-    let code_in = |codes: &[&str]| matches!(sign_in, SignInSeen::Failed(e) if codes.iter().any(|c| e.contains(c)));
+    let code_in =
+        |codes: &[&str]| matches!(sign_in, SignInSeen::Failed(Some(code)) if codes.contains(&code));
     let got = matches!(sign_in, SignInSeen::Token { .. });
     let missing: Vec<&Problem> = match sign_in {
         SignInSeen::Token { problems } => problems
@@ -415,13 +417,7 @@ mod tests {
             "2026-12-10 is 22 days away"
         );
 
-        let refused = checklist(
-            &p,
-            &a,
-            SignInSeen::Failed("sign-in refused: … (AADSTS7000215)"),
-            &[],
-            now,
-        );
+        let refused = checklist(&p, &a, SignInSeen::Failed(Some("AADSTS7000215")), &[], now);
         assert_eq!(state(&refused, "Create a client secret"), State::Failed);
         assert_eq!(state(&refused, "Register the app"), State::Unknown);
 

@@ -29,6 +29,20 @@ pub struct TokenInfo {
     pub problems: Vec<claims::Problem>,
 }
 
+/// Why a sign-in failed: the explained text, and the identity provider's code (`AADSTS7000215`,
+/// `invalid_client`) when it refused, for the set-up checklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInFailure {
+    pub text: String,
+    pub code: Option<String>,
+}
+
+impl std::fmt::Display for SignInFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// Where an account's client secret comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretSource {
@@ -52,7 +66,7 @@ pub enum Pick {
 #[derive(Debug)]
 pub enum Update {
     Flow(FlowEvent),
-    SignedIn(Result<TokenInfo, String>),
+    SignedIn(Result<TokenInfo, SignInFailure>),
     SecretStored(Result<(), String>),
     SecretPresent(SecretSource),
     Picked(Pick, Option<PathBuf>),
@@ -179,13 +193,19 @@ impl Engine {
         let needs = claims::needs(profile, &account.name);
         self.spawn(move |send| async move {
             let result = match source {
-                Err(e) => Err(e),
+                Err(text) => Err(SignInFailure { text, code: None }),
                 Ok(source) => {
                     let flow_send = send.clone();
                     let on_event = move |e: FlowEvent| flow_send.send(Update::Flow(e));
                     match source.token(&account, &on_event).await {
                         Ok(t) => Ok(token_info(&account, &t, &needs)),
-                        Err(e) => Err(e.to_string()),
+                        Err(e) => Err(SignInFailure {
+                            code: match &e {
+                                oauth::OAuthError::Idp(x) => Some(x.code.clone()),
+                                _ => None,
+                            },
+                            text: e.to_string(),
+                        }),
                     }
                 }
             };

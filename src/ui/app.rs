@@ -49,7 +49,7 @@ pub enum SignIn {
         exchanging: bool,
     },
     Done(Box<TokenInfo>),
-    Failed(String),
+    Failed(crate::engine::SignInFailure),
 }
 
 /// Something that waits for the user to agree to drop unsaved changes.

@@ -20,7 +20,7 @@ pub fn show(app: &App, ui: &mut egui::Ui, i: usize) {
         Some(SignIn::Done(t)) => SignInSeen::Token {
             problems: &t.problems,
         },
-        Some(SignIn::Failed(e)) => SignInSeen::Failed(e),
+        Some(SignIn::Failed(e)) => SignInSeen::Failed(e.code.as_deref()),
         _ => SignInSeen::NotYet,
     };
     let reports: Vec<&Report> = app

@@ -101,7 +101,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui, i: usize) {
             ui.add_space(6.0);
             widgets::callout(ui, true, |ui| {
                 ui.strong("Sign-in failed");
-                ui.label(e);
+                ui.label(&e.text);
             });
         }
         Some(SignIn::Done(t)) => card(ui, &t),
