@@ -1232,13 +1232,12 @@ async fn many_mailboxes_run_at_once_within_the_bound() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_certificate_is_said_plainly() {
-    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
-    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let s = TestServers::start().await.unwrap();
     // The test CA signs the servers' request again, valid for no time at all.
     let dir = s.dir();
-    let out = tokio::process::Command::new("openssl")
-        .args([
+    support::pki::openssl(
+        dir,
+        &[
             "x509",
             "-req",
             "-in",
@@ -1254,31 +1253,13 @@ async fn an_expired_certificate_is_said_plainly() {
             "server.ext",
             "-out",
             "expired.pem",
-        ])
-        .current_dir(dir)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        ],
+    )
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let certs: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_file_iter(dir.join("expired.pem"))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
-    let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
-    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let acceptor =
+        support::tls::acceptor(&dir.join("expired.pem"), &dir.join("server.key")).unwrap();
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = l.local_addr().unwrap().port();
     tokio::spawn(async move {

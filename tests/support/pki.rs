@@ -19,7 +19,8 @@ pub struct Pki {
     pub untrusted_ca: PathBuf,
 }
 
-async fn openssl(dir: &Path, args: &[&str]) -> Result<()> {
+/// Runs the `openssl` CLI in `dir`; an error carries its stderr.
+pub async fn openssl(dir: &Path, args: &[&str]) -> Result<()> {
     let run = tokio::process::Command::new("openssl")
         .args(args)
         .current_dir(dir)

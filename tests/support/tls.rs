@@ -15,6 +15,22 @@ use tokio_rustls::rustls::pki_types::pem::PemObject as _;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
+/// A TLS acceptor serving the certificate chain in `cert` with `key` (PEM files), for test
+/// servers of our own (an HTTPS front for the IdP, a server with an expired certificate).
+pub fn acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor> {
+    let certs = CertificateDer::pem_file_iter(cert)
+        .with_context(|| format!("reading {}", cert.display()))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let key = tokio_rustls::rustls::pki_types::PrivateKeyDer::from_pem_file(key)
+        .with_context(|| format!("reading {}", key.display()))?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
 /// A client config that trusts exactly the CA(s) in `ca_file`.
 pub fn client_config(ca_file: &Path) -> Result<Arc<ClientConfig>> {
     let mut roots = RootCertStore::empty();
