@@ -89,6 +89,14 @@ fn preset_for(s: &TestServers) -> Profile {
     p
 }
 
+/// [`preset_for`] with the mailbox on the local IMAPS port too.
+fn all_on_servers(s: &TestServers) -> Profile {
+    let mut p = preset_for(s);
+    "127.0.0.1".clone_into(&mut p.mailboxes[0].host);
+    p.mailboxes[0].port = s.ports.imaps;
+    p
+}
+
 fn secrets_with_app_secret(account: &str) -> Secrets {
     let s = Secrets::memory_only();
     s.set(
@@ -218,9 +226,7 @@ fn a_failed_test_shows_its_diagnosis() {
     let (_rt, s) = servers();
     s.make_mailbox_unreachable(defaults::MAILBOX).unwrap();
     let cfg = tempfile::tempdir().unwrap();
-    let mut p = preset_for(&s);
-    "127.0.0.1".clone_into(&mut p.mailboxes[0].host);
-    p.mailboxes[0].port = s.ports.imaps;
+    let p = all_on_servers(&s);
     let name = p.accounts[0].name.clone();
     let mut a = app(cfg.path(), None, secrets_with_app_secret(&name));
     a.profile = p;
@@ -362,9 +368,7 @@ fn the_checklist_points_at_the_missing_mailbox_permission_with_its_powershell_li
     let (_rt, s) = servers();
     s.make_mailbox_unreachable(defaults::MAILBOX).unwrap();
     let cfg = tempfile::tempdir().unwrap();
-    let mut p = preset_for(&s);
-    "127.0.0.1".clone_into(&mut p.mailboxes[0].host);
-    p.mailboxes[0].port = s.ports.imaps;
+    let mut p = all_on_servers(&s);
     p.accounts[0].enterprise_object_id = Some(defaults::APP_OBJECT_ID.into());
     let name = p.accounts[0].name.clone();
     let mut a = app(cfg.path(), None, secrets_with_app_secret(&name));
@@ -444,9 +448,7 @@ fn exports_leave_secrets_out_unless_asked_and_then_are_private() {
 fn a_mailbox_without_oauth_takes_a_masked_password_into_the_keyring_and_signs_in_with_it() {
     let (_rt, s) = servers();
     let cfg = tempfile::tempdir().unwrap();
-    let mut p = preset_for(&s);
-    "127.0.0.1".clone_into(&mut p.mailboxes[0].host);
-    p.mailboxes[0].port = s.ports.imaps;
+    let mut p = all_on_servers(&s);
     p.mailboxes[0].account = None;
     let secrets = Secrets::memory_only();
     let mut a = app(cfg.path(), None, secrets.clone());
