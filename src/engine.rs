@@ -149,10 +149,6 @@ impl Engine {
         }
     }
 
-    pub fn is_running(&self, job: JobId) -> bool {
-        self.jobs.get(&job).is_some_and(|h| !h.is_finished())
-    }
-
     /// Everything that arrived since the last call.
     pub fn poll(&mut self) -> Vec<(JobId, Update)> {
         self.rx.try_iter().collect()
@@ -452,11 +448,6 @@ impl Engine {
                 "this mailbox or transport is no longer in the profile".into(),
             ));
         })
-    }
-
-    /// Runs a future on the engine's runtime (for tests and the probe jobs).
-    pub fn runtime(&self) -> &tokio::runtime::Runtime {
-        &self.rt
     }
 }
 

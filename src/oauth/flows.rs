@@ -22,7 +22,7 @@ use super::endpoints::Endpoints;
 use super::explain::{Context, IdpError, explain};
 use super::loopback::{Listener, Redirect};
 use super::{FlowEvent, OAuthError, TokenSet, network_error};
-use crate::profile::{Account, Flow, Provider};
+use crate::profile::{Account, Provider};
 
 /// Microsoft and Google send an `id_token` when `openid` was asked for: it names the user.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -322,10 +322,6 @@ fn token_set(resp: &Response) -> TokenSet {
             .refresh_token()
             .map(|r| SecretString::from(r.secret().clone())),
         id_token: resp.extra_fields().id_token.clone(),
-        scopes: resp
-            .scopes()
-            .map(|s| s.iter().map(|x| x.to_string()).collect())
-            .unwrap_or_default(),
     }
 }
 
@@ -342,9 +338,4 @@ fn missing_secret(account: &Account) -> OAuthError {
             crate::secrets::CLIENT_SECRET_ENV
         ),
     }
-}
-
-/// Whether an account's flow is interactive (a person must act).
-pub fn interactive(flow: Flow) -> bool {
-    flow != Flow::AppOnly
 }

@@ -70,7 +70,6 @@ pub struct TokenSet {
     pub expires_at: Option<SystemTime>,
     pub refresh_token: Option<SecretString>,
     pub id_token: Option<String>,
-    pub scopes: Vec<String>,
 }
 
 /// Progress a person must see during an interactive sign-in.
@@ -109,7 +108,6 @@ pub struct TokenSource {
     secrets: Secrets,
     slots: std::sync::Mutex<HashMap<String, Arc<Mutex<Option<AccessToken>>>>>,
     fetches: AtomicUsize,
-    sign_in_wait: Duration,
 }
 
 impl TokenSource {
@@ -123,14 +121,7 @@ impl TokenSource {
             secrets,
             slots: std::sync::Mutex::default(),
             fetches: AtomicUsize::new(0),
-            sign_in_wait: DEFAULT_SIGN_IN_WAIT,
         })
-    }
-
-    #[must_use]
-    pub fn with_sign_in_wait(mut self, wait: Duration) -> Self {
-        self.sign_in_wait = wait;
-        self
     }
 
     pub fn secrets(&self) -> &Secrets {
@@ -215,7 +206,7 @@ impl TokenSource {
                     on_event(FlowEvent::Refreshed);
                     set
                 } else if account.flow == Flow::Delegated {
-                    flows::authorization_code(&req, self.sign_in_wait, on_event).await?
+                    flows::authorization_code(&req, DEFAULT_SIGN_IN_WAIT, on_event).await?
                 } else {
                     flows::device_code(&req, on_event).await?
                 }
