@@ -77,8 +77,14 @@ pub(super) fn protocol_disabled(case: &Case<'_>) -> Option<Found> {
         .filter(|r| r.kind != kind && r.user.as_deref().is_some_and(|u| same_user(u, user)))
         .collect();
     let by = other.iter().find(|r| opened(r));
-    if by.is_none() && (!other.is_empty() || (case.token_refused() && !token_fine(case))) {
-        // Another protocol failed too, or the token explains it: nothing points at a switch.
+    let step = case.step();
+    let alike = case
+        .siblings()
+        .iter()
+        .any(|r| r.failure.as_ref().map(|f| f.step) == step);
+    if by.is_none() && (!other.is_empty() || alike || (case.token_refused() && !token_fine(case))) {
+        // Another protocol failed too, other mailboxes fail alike, or the token explains it:
+        // nothing points at a switch of this one mailbox.
         return None;
     }
     let ms = case.microsoft();
