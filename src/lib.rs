@@ -15,7 +15,10 @@
 //! - [`diagnosis`]: the one diagnosis: everything a run saw (token claims, every test's typed
 //!   failure, the profile) through one rule table to the cause of each failure, with its evidence.
 //! - [`checklist`]: the Azure and Exchange set-up steps, with the diagnosis's findings placed on them.
-//! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `secret`, `test`, `export`), exit codes.
+//! - [`monitor`]: `mailcfg check` for Nagios/Icinga and Prometheus: a run judged with the
+//!   expiries (client secret, certificates) against thresholds, in the plugin and text formats.
+//! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `secret`, `test`, `check`, `export`), exit
+//!   codes.
 //! - [`engine`]: the window's tokio runtime: sign-in, tests, keyring and file work off the UI
 //!   thread, reported through a channel that wakes the window.
 //! - [`ui`]: the egui/eframe window. It draws state and never opens a socket.
@@ -25,6 +28,7 @@ pub mod cli;
 pub mod diagnosis;
 pub mod engine;
 pub mod export;
+pub mod monitor;
 pub mod oauth;
 pub mod probe;
 pub mod profile;
