@@ -389,7 +389,7 @@ impl Engine {
         profile: &Profile,
         base_dir: Option<&Path>,
         target: Target,
-        send_to: Option<String>,
+        send_to: Option<lettre::Address>,
     ) -> JobId {
         let source = self.token_source(profile, base_dir);
         let profile = profile.clone();

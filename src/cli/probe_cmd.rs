@@ -6,11 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, print_flow_event, runtime};
+use super::output::{self, Part, tell};
+use super::{EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, print_flow_event, runtime};
 use crate::oauth::{AccessToken, TokenSource};
 use crate::probe::batch::{self, Job, Target};
 use crate::probe::{Event, Options, Report, Status};
@@ -47,34 +48,37 @@ fn selected(p: &Profile, sel: &Selection) -> Vec<Target> {
 pub(super) fn run(path: &Path, p: &Profile, sel: &Selection) -> u8 {
     let targets = selected(p, sel);
     if targets.is_empty() {
-        eprintln!(
+        tell!(
             "{}: error: the profile has no mailbox or transport to test",
             path.display()
         );
-        eprintln!("    fix: add a [[mailboxes]] or [[transports]] section");
+        tell!("    fix: add a [[mailboxes]] or [[transports]] section");
         return EXIT_BAD_INPUT;
     }
-    if let Some(to) = &sel.send_to
-        && !to.contains('@')
-    {
-        eprintln!("mailcfg test: error: --send-to \"{to}\" is not a mail address");
-        eprintln!("    fix: give an address such as someone@example.com");
-        return EXIT_BAD_INPUT;
-    }
+    let send_to = match sel.send_to.as_deref().map(crate::profile::mail_address) {
+        None => None,
+        Some(Ok(a)) => Some(a),
+        Some(Err(why)) => {
+            let to = crate::profile::shown(sel.send_to.as_deref().unwrap_or_default());
+            tell!("mailcfg test: error: --send-to \"{to}\" {why}");
+            tell!("    fix: give one address such as someone@example.com, nothing else");
+            return EXIT_BAD_INPUT;
+        }
+    };
     if sel.concurrency == Some(0) {
-        eprintln!("mailcfg test: error: --concurrency 0 would test nothing");
-        eprintln!("    fix: give 1 or more (the default is the profile's probe.concurrency)");
+        tell!("mailcfg test: error: --concurrency 0 would test nothing");
+        tell!("    fix: give 1 or more (the default is the profile's probe.concurrency)");
         return EXIT_BAD_INPUT;
     }
     let secrets = Secrets::open();
     if let Some(notice) = secrets.notice() {
-        eprintln!("note: {notice}");
+        tell!("note: {notice}");
     }
     let base = path.parent();
     let source = match TokenSource::new(&p.tls, base, secrets) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("mailcfg test: error: {e}");
+            tell!("mailcfg test: error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
@@ -85,7 +89,7 @@ pub(super) fn run(path: &Path, p: &Profile, sel: &Selection) -> u8 {
             .ca_file
             .as_ref()
             .map(|c| base.map_or_else(|| c.clone(), |d| d.join(c))),
-        send_to: sel.send_to.clone(),
+        send_to,
     };
     crate::probe::warm_up(opts.ca_file.clone());
     let concurrency = sel.concurrency.unwrap_or(p.probe.concurrency).max(1);
@@ -96,8 +100,8 @@ pub(super) fn run(path: &Path, p: &Profile, sel: &Selection) -> u8 {
         tokio::select! {
             code = test_all(p, targets, &source, &opts, concurrency as usize, sel.json) => code,
             _ = tokio::signal::ctrl_c() => {
-                eprintln!("mailcfg test: cancelled");
-                EXIT_FAILED
+                tell!("mailcfg test: cancelled");
+                EXIT_CANCELLED
             }
         }
     })
@@ -173,6 +177,9 @@ async fn test_all(
     }
 }
 
+/// Lines of a failed step's transcript shown at each end.
+const SHOWN_LINES: usize = 20;
+
 /// Writes the run as text (colour on a terminal) or as JSON lines.
 struct Printer {
     json: bool,
@@ -195,9 +202,7 @@ impl Printer {
     }
 
     fn line(text: &str) {
-        let mut o = std::io::stdout().lock();
-        let _ = writeln!(o, "{text}");
-        let _ = o.flush();
+        output::out(text);
     }
 
     fn json_line(kind: &str, value: serde_json::Value) {
@@ -205,22 +210,12 @@ impl Printer {
         if let Some(map) = value.as_object_mut() {
             map.insert("type".into(), kind.into());
         }
-        Self::line(&value.to_string());
+        output::json(value);
     }
 
-    fn paint(&self, status: Status) -> String {
-        let (code, text) = match status {
-            Status::Ok => ("32", "ok"),
-            Status::Warning => ("33", "warning"),
-            Status::Failed => ("31;1", "FAILED"),
-            Status::Skipped => ("2", "skipped"),
-            Status::Running => ("2", "running"),
-        };
-        if self.color {
-            format!("\x1b[{code}m{text:<7}\x1b[0m")
-        } else {
-            format!("{text:<7}")
-        }
+    /// A status word (painted on a terminal) and the rest of the line.
+    fn status_line(&self, status: Status, rest: &str) {
+        output::line(&[Part::Status(status), Part::Text(rest)], self.color);
     }
 
     fn event(&mut self, e: &Event) {
@@ -231,15 +226,17 @@ impl Printer {
         if e.status == Status::Running {
             return;
         }
-        Self::line(&format!(
-            "{} {:<width$}  {:<12} {:>5} ms  {}",
-            self.paint(e.status),
-            e.target,
-            e.step.to_string(),
-            e.elapsed.as_millis(),
-            e.detail,
-            width = self.width
-        ));
+        self.status_line(
+            e.status,
+            &format!(
+                " {:<width$}  {:<12} {:>5} ms  {}",
+                e.target,
+                e.step.to_string(),
+                e.elapsed.as_millis(),
+                e.detail,
+                width = self.width
+            ),
+        );
     }
 
     fn sign_in_failed(&mut self, account: &str, error: &str) {
@@ -249,10 +246,10 @@ impl Printer {
                 serde_json::json!({ "account": account, "error": error }),
             );
         } else {
-            Self::line(&format!(
-                "{} sign-in for account \"{account}\" failed:\n{error}",
-                self.paint(Status::Failed)
-            ));
+            self.status_line(
+                Status::Failed,
+                &format!(" sign-in for account \"{account}\" failed:\n{error}"),
+            );
         }
     }
 
@@ -263,10 +260,7 @@ impl Printer {
                 serde_json::json!({ "target": target, "reason": why }),
             );
         } else {
-            Self::line(&format!(
-                "{} {target}  not tested: {why}",
-                self.paint(Status::Skipped)
-            ));
+            self.status_line(Status::Skipped, &format!(" {target}  not tested: {why}"));
         }
     }
 
@@ -301,7 +295,24 @@ impl Printer {
             }
             if !failed.transcript.is_empty() {
                 text.push_str("\n  transcript of the failed step:");
-                for l in &failed.transcript {
+                let t = &failed.transcript;
+                // A flood would fill the screen: the first and last lines, and how many between.
+                let (head, tail) = if t.len() > 2 * SHOWN_LINES + 1 {
+                    (&t[..SHOWN_LINES], &t[t.len() - SHOWN_LINES..])
+                } else {
+                    (&t[..], &t[t.len()..])
+                };
+                for l in head {
+                    let _ = write!(text, "\n    {l}");
+                }
+                if !tail.is_empty() {
+                    let _ = write!(
+                        text,
+                        "\n    … {} more lines of this step (--json has the transcript) …",
+                        t.len() - 2 * SHOWN_LINES
+                    );
+                }
+                for l in tail {
                     let _ = write!(text, "\n    {l}");
                 }
             }
@@ -343,23 +354,22 @@ impl Printer {
         if not_tested > 0 {
             let _ = write!(text, ", {not_tested} not tested");
         }
+        Self::line(&text);
         for r in reports {
-            let verdict = if r.ok {
-                self.paint(Status::Ok)
-            } else {
-                self.paint(Status::Failed)
-            };
+            let verdict = if r.ok { Status::Ok } else { Status::Failed };
             let at = r
                 .failed_step()
                 .map_or_else(String::new, |e| format!(" (at {})", e.step));
-            let _ = write!(
-                text,
-                "\n  {verdict} {} ({}) in {} ms{at}",
+            let rest = format!(
+                " {} ({}) in {} ms{at}",
                 r.target,
                 r.kind,
                 r.total.as_millis()
             );
+            output::line(
+                &[Part::Text("  "), Part::Status(verdict), Part::Text(&rest)],
+                self.color,
+            );
         }
-        Self::line(&text);
     }
 }

@@ -84,6 +84,18 @@ pub enum Symptom {
     Timeout,
     /// A token or password would travel unencrypted to another computer.
     Unencrypted,
+    /// The server sent more than any reply holds (lines, bytes by the time the test stopped).
+    Flood {
+        lines: usize,
+        bytes: usize,
+    },
+    /// The server's greeting refuses the session (SMTP `554`/`421`, POP3 `-ERR`, IMAP `* BYE`).
+    GreetingRefused(String),
+    /// A value (`what`: "sign-in name", "password", "host") holds a control character, so it
+    /// was not sent: it would have injected a command.
+    UnsafeValue {
+        what: String,
+    },
     Other,
 }
 
@@ -311,6 +323,35 @@ pub fn diagnose(ctx: &Context, step: Step, symptom: &Symptom) -> Option<Diagnosi
             "No answer in time",
             &format!("The server stopped answering during {step}."),
             "Try again; raise probe.timeout_secs if the server is slow.",
+            Vec::new(),
+        ),
+        Symptom::Flood { lines, bytes } => d(
+            "The server flooded the connection",
+            &format!(
+                "During {step} the server sent {} lines ({} bytes) without ending its reply, more than any mail server's answer holds; the test stopped reading there. The port belongs to something else, or the server is broken or hostile.",
+                super::thousands(*lines),
+                super::thousands(*bytes)
+            ),
+            &format!(
+                "Check the host and port ({} uses {tls_port} with TLS or {starttls_port} with STARTTLS); if the server is yours, its administrator must look at its log.",
+                ctx.kind
+            ),
+            Vec::new(),
+        ),
+        Symptom::GreetingRefused(line) => d(
+            "The server refuses this connection",
+            &format!(
+                "{host} answered the connection with a refusal instead of a greeting: {line}. It takes no session from this computer (SMTP 554: this address is blocked or the service is off; 421: the server is busy or shutting down)."
+            ),
+            "Check that this is the right server and port; if it is, ask its administrator whether this computer's address is allowed, or try again later.",
+            Vec::new(),
+        ),
+        Symptom::UnsafeValue { what } => d(
+            "A value would inject a command",
+            &format!(
+                "The {what} contains a line break or another control character: in a protocol line it would end the command and start one of its own, so the test sent nothing."
+            ),
+            "Correct the value in the profile: `mailcfg validate` names the field.",
             Vec::new(),
         ),
         Symptom::Other => return None,

@@ -5,8 +5,11 @@
 //! of an app it has not connected to the mailbox, and says so only at the next command.
 //!
 //! Every step sends an [`Event`] when it starts and when it ends, with its time and the transcript
-//! lines it produced (masked before anyone sees them). Every wait is bounded by [`Options::timeout`]; a
-//! test is cancelled by dropping its future. A failure ends in a [`Diagnosis`] where the reply is
+//! lines it produced (masked before anyone sees them; details and diagnoses are masked and their
+//! control characters escaped too). [`Options::timeout`] bounds each step as a whole: every wait in
+//! a step shares the step's deadline, however many lines the server sends (and a step receives at
+//! most 1,000 lines or 1 MiB, a multi-line reply 256 lines or 64 KiB). A test is cancelled by
+//! dropping its future. A failure ends in a [`Diagnosis`] where the reply is
 //! known ([`diagnose`]), and otherwise the server's reply verbatim as the failing step's detail.
 //!
 //! Round trips on a success, after TCP and TLS and the greeting (the test `round_trips_are_few`
@@ -243,13 +246,23 @@ impl Serialize for Credential {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Options {
-    /// The time limit of each step (and of each wait within it).
+    /// The time limit of each step, as a whole.
     #[serde(rename = "timeout_ms", serialize_with = "millis")]
     pub timeout: Duration,
     /// A CA certificate (PEM) to trust besides the system roots.
     pub ca_file: Option<PathBuf>,
-    /// SMTP: send a short test message here instead of stopping after RCPT TO.
-    pub send_to: Option<String>,
+    /// SMTP: send a short test message here instead of stopping after RCPT TO. An address
+    /// checked by lettre, so no line break can reach RCPT TO or the message's header.
+    #[serde(serialize_with = "address")]
+    pub send_to: Option<lettre::Address>,
+}
+
+#[allow(clippy::ref_option)] // the signature serde's `serialize_with` calls
+fn address<S: Serializer>(a: &Option<lettre::Address>, s: S) -> Result<S::Ok, S::Error> {
+    match a {
+        Some(a) => s.serialize_some::<str>(a.as_ref()),
+        None => s.serialize_none(),
+    }
 }
 
 impl Default for Options {
@@ -290,6 +303,9 @@ pub async fn test_mailbox(
         port: m.port,
         encryption: m.encryption,
     };
+    if run.refuse_unsafe(&cred, &target) {
+        return run.finish();
+    }
     match kind {
         TargetKind::Imap => imap::run(&mut run, &target, &cred).await,
         _ => pop3::run(&mut run, &target, &cred).await,
@@ -322,6 +338,9 @@ pub async fn test_transport(
         port: t.port,
         encryption: t.encryption,
     };
+    if run.refuse_unsafe(&cred, &target) {
+        return run.finish();
+    }
     smtp::run(&mut run, &target, &cred).await;
     run.finish()
 }
@@ -348,6 +367,8 @@ pub(crate) struct Run<'a> {
     pub(crate) rec: Recorder,
     start: Instant,
     pub(crate) timeout: Duration,
+    /// When the current step must end: every wait in it ends then.
+    deadline: Instant,
     pub(crate) opts: &'a Options,
     steps: Vec<Event>,
     diagnosis: Option<Diagnosis>,
@@ -373,6 +394,7 @@ impl<'a> Run<'a> {
             rec: Recorder::new(start),
             start,
             timeout: opts.timeout,
+            deadline: start + opts.timeout,
             opts,
             steps: Vec::new(),
             diagnosis: None,
@@ -383,6 +405,8 @@ impl<'a> Run<'a> {
     }
 
     pub(crate) fn begin(&mut self, step: Step) -> Started {
+        self.rec.begin_step();
+        self.deadline = Instant::now() + self.timeout;
         let _ = self.events.send(Event {
             target: self.target.clone(),
             step,
@@ -405,7 +429,8 @@ impl<'a> Run<'a> {
             step: s.step,
             status,
             elapsed: s.at.elapsed(),
-            detail: detail.into(),
+            // Details quote the server: masked and escaped like the transcript.
+            detail: crate::redact::clean(&detail.into()),
             transcript: self.rec.since(s.from),
         };
         let _ = self.events.send(event.clone());
@@ -450,7 +475,7 @@ impl<'a> Run<'a> {
     pub(crate) fn fail(&mut self, s: &Started, detail: impl Into<String>, symptom: &Symptom) {
         let detail = detail.into();
         if self.diagnosis.is_none() {
-            self.diagnosis = diagnose::diagnose(&self.ctx, s.step, symptom);
+            self.diagnosis = diagnose::diagnose(&self.ctx, s.step, symptom).map(clean_diagnosis);
         }
         self.end(s, Status::Failed, detail);
     }
@@ -482,9 +507,45 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// `f`, or `None` when it takes longer than the step timeout.
+    /// `f`, or `None` when the step's deadline passes first. All waits of a step share one
+    /// deadline, so a server that answers slowly line by line cannot stretch the step.
     pub(crate) async fn timed<F: Future>(&self, f: F) -> Option<F::Output> {
-        tokio::time::timeout(self.timeout, f).await.ok()
+        let at = tokio::time::Instant::from_std(self.deadline);
+        tokio::time::timeout_at(at, f).await.ok()
+    }
+
+    /// `f`, bounded by the step's deadline and by `share` of the time left (one of several
+    /// addresses to try).
+    async fn timed_share<F: Future>(&self, f: F, share: u32) -> Option<F::Output> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        tokio::time::timeout(left / share.max(1), f).await.ok()
+    }
+
+    /// Refuses a credential whose user or password would break a protocol line or a SASL string
+    /// (a line break starts another command; `\x01` another SASL field). Nothing is sent.
+    fn refuse_unsafe(&mut self, cred: &Credential, t: &Target<'_>) -> bool {
+        use secrecy::ExposeSecret as _;
+        let unsafe_text = |s: &str| s.chars().any(crate::redact::is_unsafe_char);
+        let what = match cred {
+            Credential::Password { password, .. } if unsafe_text(password.expose_secret()) => {
+                "password"
+            }
+            c if c.user().is_some_and(unsafe_text) => "sign-in name",
+            _ if unsafe_text(t.host) => "host",
+            _ => return false,
+        };
+        let s = self.begin(Step::Authenticate);
+        let detail = format!(
+            "not sent: the {what} contains a control character (a line break would inject a command)"
+        );
+        self.fail(
+            &s,
+            detail,
+            &Symptom::UnsafeValue {
+                what: what.to_owned(),
+            },
+        );
+        true
     }
 
     pub(crate) fn secs(&self) -> String {
@@ -554,9 +615,16 @@ impl<'a> Run<'a> {
         let mut errors = Vec::new();
         let mut worst = net::ConnectFailure::Other;
         let mut tcp = None;
-        for addr in &addrs {
+        let count = u32::try_from(addrs.len()).unwrap_or(u32::MAX);
+        for (i, addr) in addrs.iter().enumerate() {
             let started = Instant::now();
-            match self.timed(tokio::net::TcpStream::connect(addr)).await {
+            // Each address gets an equal share of the time left, so a silent first address
+            // (an IPv6 route that drops packets) leaves time for the next.
+            let share = count - u32::try_from(i).unwrap_or(0);
+            match self
+                .timed_share(tokio::net::TcpStream::connect(addr), share)
+                .await
+            {
                 Some(Ok(stream)) => {
                     tcp = Some((*addr, stream, started.elapsed()));
                     break;
@@ -641,9 +709,9 @@ impl<'a> Run<'a> {
             }
         }
         let tls = self.tls.as_ref()?;
-        let result = tokio::time::timeout(self.timeout, tls.handshake(tcp, host)).await;
+        let result = self.timed(tls.handshake(tcp, host)).await;
         match result {
-            Err(_) => {
+            None => {
                 let detail = format!("no TLS answer within {}", self.secs());
                 let symptom = if after_starttls {
                     Symptom::Other
@@ -653,13 +721,13 @@ impl<'a> Run<'a> {
                 self.fail(&s, detail, &symptom);
                 None
             }
-            Ok(Err(f)) => {
+            Some(Err(f)) => {
                 let (detail, symptom) = tls_failure(&f, host);
                 self.rec.info(&format!("TLS failed: {detail}"));
                 self.fail(&s, detail, &symptom);
                 None
             }
-            Ok(Ok((stream, info))) => {
+            Some(Ok((stream, info))) => {
                 let mut status = Status::Ok;
                 let mut detail = format!("{info}; name matches \"{host}\"");
                 if let Some(c) = &info.cert
@@ -691,7 +759,8 @@ impl<'a> Run<'a> {
     }
 
     /// After a greeting that never came on a plain connection: is this an implicit-TLS port? (A
-    /// second connection tries a TLS hello, for at most 3 s more.)
+    /// second connection tries a TLS hello, for at most 3 s more: the one wait that goes past a
+    /// step's timeout, by a fixed bound.)
     pub(crate) async fn no_greeting(&mut self, s: &Started, protocol: &str) {
         let mut symptom = Symptom::NoGreeting;
         let tls = match self.tls.take() {
@@ -722,6 +791,75 @@ impl<'a> Run<'a> {
             )
         };
         self.fail(s, detail, &symptom);
+    }
+}
+
+/// A diagnosis quotes server replies and values: masked and escaped like every detail.
+fn clean_diagnosis(mut d: Diagnosis) -> Diagnosis {
+    let clean = |s: &mut String| *s = crate::redact::clean(s);
+    clean(&mut d.title);
+    clean(&mut d.cause);
+    clean(&mut d.fix);
+    d.commands.iter_mut().for_each(clean);
+    d
+}
+
+/// What a read error means for a step: the detail and the symptom. `what` names the command
+/// answered; `after_auth`: a closed connection here follows a sign-in.
+pub(crate) fn read_failure(
+    e: &lines::ReadError,
+    what: &str,
+    after_auth: bool,
+) -> (String, Symptom) {
+    use lines::ReadError as E;
+    match e {
+        E::Closed if after_auth => (
+            format!("the server closed the connection after {what}, with no reply"),
+            Symptom::ClosedAfterAuth,
+        ),
+        E::Closed => (
+            format!("the server closed the connection (waiting for the answer to {what})"),
+            Symptom::Closed,
+        ),
+        E::TooLong => (
+            format!(
+                "the answer to {what} has a line longer than {} KiB (not a mail server's reply)",
+                lines::MAX_LINE / 1024
+            ),
+            Symptom::Flood {
+                lines: 1,
+                bytes: lines::MAX_LINE,
+            },
+        ),
+        E::Flood { lines, bytes } => (
+            format!(
+                "the server flooded the answer to {what}: {} lines ({} bytes) and no end; stopped reading",
+                thousands(*lines),
+                thousands(*bytes)
+            ),
+            Symptom::Flood {
+                lines: *lines,
+                bytes: *bytes,
+            },
+        ),
+        E::Io(e) => (
+            format!("reading the answer to {what}: {e}"),
+            Symptom::Closed,
+        ),
+    }
+}
+
+/// The detail of a step whose deadline passed while the server was still answering.
+pub(crate) fn timeout_detail(run: &Run<'_>, what: &str) -> String {
+    let (lines, _) = run.rec.received();
+    if lines > 0 {
+        format!(
+            "the answer to {what} did not end within {} ({} lines came, slowly)",
+            run.secs(),
+            thousands(lines)
+        )
+    } else {
+        format!("no answer to {what} within {}", run.secs())
     }
 }
 

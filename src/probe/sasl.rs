@@ -43,7 +43,10 @@ pub(crate) fn prepare(cred: &Credential, host: &str, port: u16, rec: &Recorder) 
             let token = token.expose_secret();
             (
                 "OAUTHBEARER",
-                format!("n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01"),
+                format!(
+                    "n,a={},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01",
+                    saslname(user)
+                ),
                 format!(
                     "<a={user}, bearer token of {} bytes: masked>",
                     thousands(token.len())
@@ -85,6 +88,11 @@ pub(crate) fn prepare(cred: &Credential, host: &str, port: u16, rec: &Recorder) 
     })
 }
 
+/// The authorization identity as GS2 writes it (RFC 5801): `=` and `,` would end the field.
+fn saslname(user: &str) -> String {
+    user.replace('=', "=3D").replace(',', "=2C")
+}
+
 /// A server's error challenge (base64), decoded for the transcript and the diagnosis.
 pub(crate) fn decode_challenge(b64: &str) -> Option<String> {
     let bytes = STANDARD.decode(b64.trim()).ok()?;
@@ -119,6 +127,11 @@ mod tests {
             "A1 AUTHENTICATE XOAUTH2 <user=mailbox@example.test, bearer token of 9 bytes: masked>"
         );
         assert_eq!(lines[1].text, "<bearer token: masked>");
+    }
+
+    #[test]
+    fn oauthbearer_escapes_the_authorization_identity() {
+        assert_eq!(saslname("a,b=c@d"), "a=2Cb=3Dc@d");
     }
 
     #[test]

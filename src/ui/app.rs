@@ -510,7 +510,14 @@ impl App {
         {
             self.engine.cancel(job);
         }
-        let send_to = Some(self.send_to.trim().to_owned()).filter(|s| !s.is_empty());
+        let send_to = match send_to_address(&self.send_to) {
+            Ok(a) => a,
+            Err(why) => {
+                // The field shows why (forms.rs); nothing is sent to an address that is not one.
+                self.status = Some((true, format!("Not tested: \"Send test to\" {why}.")));
+                return;
+            }
+        };
         let base_dir = self.base_dir();
         let job = super::testview::start(
             &mut self.engine,
@@ -756,4 +763,13 @@ fn config_dir() -> Option<PathBuf> {
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
     };
     base.map(|b| b.join("mailcfg"))
+}
+
+/// The "Send test to" field: empty is no message; anything else must be a mail address.
+pub fn send_to_address(text: &str) -> Result<Option<lettre::Address>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    crate::profile::mail_address(t).map(Some)
 }
