@@ -5,33 +5,129 @@
 //! Secrets are registered where they enter the process (the keyring and `MAILCFG_CLIENT_SECRET`,
 //! the identity provider's tokens, the SASL strings the probe builds); [`mask`] then replaces each
 //! of them, raw, base64 (standard and URL-safe, with and without padding), URL-encoded,
-//! JSON-escaped or trimmed, and any run of 20 or more of their characters (a server that echoes
-//! part of a string), with a readable stand-in. A JWT is masked wherever it appears, registered or
+//! JSON-escaped or trimmed, and any run of characters that shares 23 or more in a row with one (a
+//! server that echoes part of a string), with a readable stand-in. A JWT is masked wherever it appears, registered or
 //! not: an identity provider may quote one in an `error_description`. The registry is one per
 //! process, so every output path (transcript, step details, diagnoses, errors, JSON, the window,
 //! panics) consults the same list.
 
+use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 
-/// A run of secret characters this long is masked even when it is only part of a secret.
+/// A run of text that shares this many bytes in a row with a secret (as it is, or once its
+/// base64 or URL-encoding is undone) is masked whole: a server that echoes part of a string.
 const FRAGMENT: usize = 20;
+/// Windows of a secret are indexed every this many bytes, so a shared part is found once it is
+/// `FRAGMENT + STRIDE - 1` long; a quarter of the index for three bytes more.
+const STRIDE: usize = 4;
+/// Secrets kept; past this the oldest go (access tokens live an hour; a session refreshes them).
+const MAX_SECRETS: usize = 512;
 
 struct Form {
     text: String,
-    shown: String,
+    shown: Arc<str>,
+    /// The registration it belongs to, for dropping the oldest.
+    secret: u64,
 }
 
-static REGISTRY: RwLock<Vec<Form>> = RwLock::new(Vec::new());
+#[derive(Default)]
+struct Registry {
+    /// Longest first, so that a token inside a SASL string is not replaced before the string.
+    forms: Vec<Form>,
+    /// `FRAGMENT`-byte windows of each secret (at every `STRIDE`th offset) → its stand-in.
+    windows: HashMap<[u8; FRAGMENT], (u64, Arc<str>)>,
+    /// Registration numbers, oldest first.
+    order: VecDeque<u64>,
+    next: u64,
+}
 
-/// From now on, `secret` is replaced by `shown` in everything [`mask`] sees, in every form.
+impl Registry {
+    /// Adds `forms` (exact texts) of one secret; `raw` (the secret itself) is also indexed for
+    /// parts. A secret registered before only moves to the back of the queue.
+    fn add(&mut self, forms: Vec<String>, raw: Option<&str>, shown: &str) {
+        let Some(first) = forms.first() else {
+            return;
+        };
+        if let Some(known) = self
+            .forms
+            .iter()
+            .find(|f| f.text == *first)
+            .map(|f| f.secret)
+        {
+            self.order.retain(|n| *n != known);
+            self.order.push_back(known);
+            return;
+        }
+        let id = self.next;
+        self.next += 1;
+        self.order.push_back(id);
+        let shown: Arc<str> = Arc::from(shown);
+        for f in forms {
+            if f.is_empty() || self.forms.iter().any(|e| e.text == f) {
+                continue;
+            }
+            self.forms.push(Form {
+                text: f,
+                shown: shown.clone(),
+                secret: id,
+            });
+        }
+        self.forms.sort_by_key(|f| std::cmp::Reverse(f.text.len()));
+        if let Some(raw) = raw {
+            let b = raw.as_bytes();
+            let mut at = 0;
+            while at + FRAGMENT <= b.len() {
+                if let Ok(w) = <[u8; FRAGMENT]>::try_from(&b[at..at + FRAGMENT]) {
+                    self.windows.entry(w).or_insert_with(|| (id, shown.clone()));
+                }
+                at += STRIDE;
+            }
+        }
+        while self.order.len() > MAX_SECRETS {
+            if let Some(old) = self.order.pop_front() {
+                self.forms.retain(|f| f.secret != old);
+                self.windows.retain(|_, (id, _)| *id != old);
+            }
+        }
+    }
+
+    /// The stand-in of a secret that `bytes` shares a part with.
+    fn shares(&self, bytes: &[u8]) -> Option<&str> {
+        bytes.windows(FRAGMENT).find_map(|w| {
+            let w = <[u8; FRAGMENT]>::try_from(w).ok()?;
+            self.windows.get(&w).map(|(_, s)| &**s)
+        })
+    }
+}
+
+static REGISTRY: LazyLock<RwLock<Registry>> = LazyLock::new(RwLock::default);
+
+fn registry() -> std::sync::RwLockWriteGuard<'static, Registry> {
+    REGISTRY.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// From now on, `secret` is replaced by `shown` in everything [`mask`] sees, in every form: raw,
+/// trimmed, base64, URL-encoded, JSON-escaped, and any part of 23 bytes or more of it.
 pub fn register(secret: &str, shown: &str) {
     if secret.is_empty() {
         return;
     }
+    registry().add(forms_of(secret), Some(secret), shown);
+}
+
+/// `text` (a string built around a secret that is registered itself, such as a SASL string) is
+/// replaced by `shown` where it appears whole, so that the transcript says what it was.
+pub fn register_exact(text: &str, shown: &str) {
+    if !text.is_empty() {
+        registry().add(vec![text.to_owned()], None, shown);
+    }
+}
+
+fn forms_of(secret: &str) -> Vec<String> {
     let mut forms: Vec<String> = vec![secret.to_owned()];
     let trimmed = secret.trim();
     if !trimmed.is_empty() && trimmed != secret {
@@ -50,18 +146,7 @@ pub fn register(secret: &str, shown: &str) {
             forms.push(json.trim_matches('"').to_owned());
         }
     }
-    let mut reg = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
-    for f in forms {
-        if f.is_empty() || reg.iter().any(|e| e.text == f) {
-            continue;
-        }
-        reg.push(Form {
-            text: f,
-            shown: shown.to_owned(),
-        });
-    }
-    // Longest first, so that a token inside a SASL string is not replaced before the string.
-    reg.sort_by_key(|f| std::cmp::Reverse(f.text.len()));
+    forms
 }
 
 /// `%XX` for every byte but RFC 3986's unreserved characters (upper or lower-case hex).
@@ -83,7 +168,7 @@ fn percent_encoded(bytes: &[u8], lower: bool) -> String {
 pub fn mask(text: &str) -> String {
     let reg = REGISTRY.read().unwrap_or_else(PoisonError::into_inner);
     let mut out = text.to_owned();
-    for f in reg.iter() {
+    for f in &reg.forms {
         if out.contains(f.text.as_str()) {
             out = out.replace(f.text.as_str(), &f.shown);
         }
@@ -93,22 +178,49 @@ pub fn mask(text: &str) -> String {
     out
 }
 
-/// Characters of tokens, base64 and URL-encoded text: what a secret and its forms are made of.
-fn secret_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '-' | '_' | '.' | '~' | '%')
-}
-
-/// Masks runs of secret characters that are a JWT, or part of a registered secret.
-fn mask_runs(text: &str, reg: &[Form]) -> String {
+/// Masks runs of secret characters that are a JWT, or share a part with a registered secret
+/// as they are, base64-decoded (at each of the four alignments, since an echo may start
+/// anywhere) or URL-decoded.
+fn mask_runs(text: &str, reg: &Registry) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run_start = None;
+    let decoded_shares = |piece: &str| -> Option<&str> {
+        if let Some(s) = reg.shares(piece.as_bytes()) {
+            return Some(s);
+        }
+        if piece.contains('%') || piece.contains('+') {
+            let decoded: Vec<u8> = url::form_urlencoded::parse(piece.as_bytes())
+                .flat_map(|(k, v)| {
+                    let mut b = k.into_owned().into_bytes();
+                    b.extend(v.bytes());
+                    b
+                })
+                .collect();
+            if let Some(s) = reg.shares(&decoded) {
+                return Some(s);
+            }
+        }
+        (0..4).find_map(|skip| {
+            let part = piece.get(skip..)?;
+            let part = &part[..part.len() - part.len() % 4];
+            let decoded = STANDARD_NO_PAD
+                .decode(part)
+                .or_else(|_| URL_SAFE_NO_PAD.decode(part))
+                .ok()?;
+            reg.shares(&decoded)
+        })
+    };
+    // The run, and its pieces between `=` and `.` (`client_secret=…`, an echo ending a sentence).
+    let secret_in = |run: &str| -> Option<&str> {
+        std::iter::once(run)
+            .chain(run.split(['=', '.']).filter(|p| p.len() >= FRAGMENT))
+            .find_map(decoded_shares)
+    };
     let flush = |out: &mut String, run: &str| {
         if run.len() >= FRAGMENT && is_jwt(run) {
             out.push_str("<JWT: masked>");
-        } else if run.len() >= FRAGMENT
-            && let Some(f) = reg.iter().find(|f| f.text.contains(run))
-        {
-            out.push_str(&f.shown);
+        } else if let Some(shown) = (run.len() >= FRAGMENT).then(|| secret_in(run)).flatten() {
+            out.push_str(shown);
         } else {
             out.push_str(run);
         }
@@ -129,6 +241,11 @@ fn mask_runs(text: &str, reg: &[Form]) -> String {
         flush(&mut out, &text[s..]);
     }
     out
+}
+
+/// Characters of tokens, base64 and URL-encoded text: what a secret and its forms are made of.
+fn secret_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '-' | '_' | '.' | '~' | '%')
 }
 
 /// Three base64url parts, the first a JSON header (`eyJ` is `{"` encoded).
@@ -238,8 +355,9 @@ mod tests {
             url.clone(),
             percent_encoded(secret.as_bytes(), true),
             format!("said: client_secret={url}&grant_type=client_credentials"),
-            // A server that echoes only a part.
-            format!("-ERR {}", &STANDARD.encode(secret)[..24]),
+            // A server that echoes only a part, inside other text.
+            format!("-ERR {}", &STANDARD.encode(secret)[..36]),
+            format!("-ERR x={}.", &STANDARD.encode(secret)[5..40]),
         ] {
             let m = mask(&text);
             assert!(m.contains("<client secret: masked>"), "{text} → {m}");
@@ -247,6 +365,35 @@ mod tests {
             assert!(!m.contains(&STANDARD.encode(secret)[..20]), "{m}");
         }
         assert_eq!(mask("nothing secret here"), "nothing secret here");
+    }
+
+    #[test]
+    fn the_registry_keeps_the_newest_secrets() {
+        // A registry of its own: the process's one is shared by the tests running beside.
+        let mut reg = Registry::default();
+        let secret = |i: usize| format!("{i:08}-unique-{:08}-{i:08}", i * 7919);
+        for i in 0..MAX_SECRETS + 10 {
+            let s = secret(i);
+            reg.add(forms_of(&s), Some(&s), "<m>");
+        }
+        assert_eq!(reg.order.len(), MAX_SECRETS);
+        assert_eq!(mask_runs(&secret(MAX_SECRETS + 9), &reg), "<m>");
+        assert!(reg.shares(secret(0).as_bytes()).is_none());
+        assert!(reg.forms.iter().all(|f| !f.text.starts_with("00000000-")));
+    }
+
+    #[test]
+    fn part_of_a_string_around_a_secret_is_masked_once_decoded() {
+        let token = "tok-part-of-a-sasl-string-0123456789";
+        register(token, "<bearer token: masked>");
+        let sasl = STANDARD.encode(format!(
+            "user=u@example.test\u{1}auth=Bearer {token}\u{1}\u{1}"
+        ));
+        // Each cut holds at least 23 bytes of the token.
+        for cut in [&sasl[..], &sasl[..80], &sasl[8..84], &sasl[13..90]] {
+            let m = mask(&format!("-ERR token {cut} refused"));
+            assert!(m.contains("<bearer token: masked>"), "{cut} → {m}");
+        }
     }
 
     #[test]

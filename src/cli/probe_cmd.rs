@@ -177,9 +177,6 @@ async fn test_all(
     }
 }
 
-/// Lines of a failed step's transcript shown at each end.
-const SHOWN_LINES: usize = 20;
-
 /// Writes the run as text (colour on a terminal) or as JSON lines.
 struct Printer {
     json: bool,
@@ -295,24 +292,8 @@ impl Printer {
             }
             if !failed.transcript.is_empty() {
                 text.push_str("\n  transcript of the failed step:");
-                let t = &failed.transcript;
-                // A flood would fill the screen: the first and last lines, and how many between.
-                let (head, tail) = if t.len() > 2 * SHOWN_LINES + 1 {
-                    (&t[..SHOWN_LINES], &t[t.len() - SHOWN_LINES..])
-                } else {
-                    (&t[..], &t[t.len()..])
-                };
-                for l in head {
-                    let _ = write!(text, "\n    {l}");
-                }
-                if !tail.is_empty() {
-                    let _ = write!(
-                        text,
-                        "\n    … {} more lines of this step (--json has the transcript) …",
-                        t.len() - 2 * SHOWN_LINES
-                    );
-                }
-                for l in tail {
+                // Already cut by the probe: a step keeps its first and last lines, and a count.
+                for l in &failed.transcript {
                     let _ = write!(text, "\n    {l}");
                 }
             }

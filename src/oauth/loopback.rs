@@ -298,11 +298,6 @@ mod tests {
         let waiting = tokio::spawn(l.wait("s1"));
         let idle = TcpStream::connect(("127.0.0.1", port)).await.unwrap(); // a speculative connection
         assert!(get(port, "/favicon.ico").await.starts_with("HTTP/1.1 404"));
-        // DNS rebinding: a page at evil.example whose name now resolves to 127.0.0.1.
-        let rebound = get_as(port, "/?code=c&state=s1", &format!("evil.example:{port}")).await;
-        assert!(rebound.starts_with("HTTP/1.1 421"), "{rebound}");
-        let no_host = get_as(port, "/?code=c&state=s1", "").await;
-        assert!(no_host.starts_with("HTTP/1.1 421"), "{no_host}");
         let wrong = get(port, "/?code=c&state=evil").await;
         assert!(
             wrong.starts_with("HTTP/1.1 400") && wrong.contains("does not match"),
@@ -320,6 +315,42 @@ mod tests {
         drop(idle);
         // The port is closed after the first good redirect.
         assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_request_for_another_host_is_refused() {
+        let l = Listener::bind(None).await.unwrap();
+        let port: u16 = l
+            .redirect_uri()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let waiting = tokio::spawn(l.wait("s1"));
+        // DNS rebinding: a page at evil.example whose name now resolves to 127.0.0.1 sends the
+        // right path and state (it could not know the state, but nothing else may get through).
+        for host in [
+            format!("evil.example:{port}"),
+            String::new(),
+            "localhost:1".into(),
+        ] {
+            let r = get_as(port, "/?code=c&state=s1", &host).await;
+            assert!(r.starts_with("HTTP/1.1 421"), "{host}: {r}");
+        }
+        let r = get_as(port, "/?code=c&state=s1", &format!("127.0.0.1:{port}")).await;
+        assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+        assert_eq!(waiting.await.unwrap().unwrap(), Redirect::Code("c".into()));
+    }
+
+    #[test]
+    fn local_hosts_are_localhost_and_loopback_with_the_port() {
+        assert!(local_host("localhost:8080", 8080));
+        assert!(local_host("[::1]:8080", 8080));
+        assert!(local_host("LocalHost:8080", 8080));
+        assert!(!local_host("localhost", 8080));
+        assert!(!local_host("localhost.evil.example:8080", 8080));
+        assert!(!local_host("127.0.0.2:8080", 8080));
     }
 
     #[tokio::test]

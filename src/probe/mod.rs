@@ -8,8 +8,8 @@
 //! lines it produced (masked before anyone sees them; details and diagnoses are masked and their
 //! control characters escaped too). [`Options::timeout`] bounds each step as a whole: every wait in
 //! a step shares the step's deadline, however many lines the server sends (and a step receives at
-//! most 1,000 lines or 1 MiB, a multi-line reply 256 lines or 64 KiB). A test is cancelled by
-//! dropping its future. A failure ends in a [`Diagnosis`] where the reply is
+//! most 1,000 lines or 1 MiB, a multi-line reply 256 lines or 64 KiB, and keeps its first and
+//! last 20 lines with a count of the rest). A test is cancelled by dropping its future. A failure ends in a [`Diagnosis`] where the reply is
 //! known ([`diagnose`]), and otherwise the server's reply verbatim as the failing step's detail.
 //!
 //! Round trips on a success, after TCP and TLS and the greeting (the test `round_trips_are_few`

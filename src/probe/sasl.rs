@@ -70,10 +70,10 @@ pub(crate) fn prepare(cred: &Credential, host: &str, port: u16, rec: &Recorder) 
     };
     let initial = STANDARD.encode(raw.as_bytes());
     rec.mask(&initial, &shown);
-    rec.mask(secret, secret_shown);
+    // The token or password itself, in every form (AUTH LOGIN sends a password base64-encoded
+    // on its own) and in part, everywhere.
+    crate::redact::register(secret, secret_shown);
     if let Credential::Password { .. } = cred {
-        // AUTH LOGIN sends it base64-encoded on its own.
-        rec.mask(&STANDARD.encode(secret), secret_shown);
         // IMAP LOGIN sends the password as a quoted string, with `\` and `"` escaped.
         let quoted = secret.replace('\\', "\\\\").replace('"', "\\\"");
         rec.mask(&quoted, secret_shown);

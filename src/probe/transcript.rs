@@ -29,7 +29,7 @@ const MAX_RECEIVED: usize = 64 * 1024;
 /// Longest text shown for one line, after masking.
 const MAX_SHOWN: usize = 2000;
 /// Lines kept at each end of a step; those in between are counted.
-pub(crate) const KEEP: usize = 30;
+pub(crate) const KEEP: usize = 20;
 /// Most lines one step may receive: a real step gets a few dozen (EXAMINE, EHLO).
 pub(crate) const MAX_STEP_LINES: usize = 1000;
 /// Most bytes one step may receive.
@@ -96,7 +96,7 @@ impl Log {
             at: self.tail.front().map_or_else(Default::default, |l| l.at),
             dir: Dir::Info,
             text: format!(
-                "… {} lines left out (the first and last {KEEP} of this step are shown) …",
+                "… {} lines of this step left out (its first and last {KEEP} are shown) …",
                 super::thousands(self.left_out)
             ),
         })
@@ -157,11 +157,11 @@ impl Recorder {
         f(&mut self.log.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// From now on, `secret` never appears in the transcript (nor in any other output of this
-    /// process): `shown` stands in for it.
+    /// From now on, `text` (a string around a registered secret, such as a SASL string) is
+    /// shown as `shown` wherever it appears whole, here and in every other output.
     #[allow(clippy::unused_self)] // the transcript's own call, for the reader of sasl.rs
-    pub(crate) fn mask(&self, secret: &str, shown: &str) {
-        crate::redact::register(secret, shown);
+    pub(crate) fn mask(&self, text: &str, shown: &str) {
+        crate::redact::register_exact(text, shown);
     }
 
     /// A new step starts: the last one's lines are settled and the receive budget is fresh.
@@ -422,7 +422,7 @@ mod tests {
         assert_eq!(lines.len(), 2 * KEEP + 1);
         assert_eq!(lines[1].text, "* 0 EXISTS");
         assert!(
-            lines[KEEP].text.contains("lines left out"),
+            lines[KEEP].text.contains("lines of this step left out"),
             "{}",
             lines[KEEP].text
         );
