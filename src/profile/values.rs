@@ -39,8 +39,13 @@ fn walk(value: &serde_json::Value, path: &mut Vec<Seg>, out: &mut Vec<Finding>) 
     match value {
         serde_json::Value::String(s) => {
             if let Some(c) = s.chars().find(|c| crate::redact::is_unsafe_char(*c)) {
+                // A list's item is named by the list (`scopes`): that is the field to edit.
+                let mut at = path.clone();
+                if matches!(at.last(), Some(Seg::Index(_))) && at.len() > 2 {
+                    at.pop();
+                }
                 out.push(Finding::error(
-                    path.clone(),
+                    at,
                     format!(
                         "the value \"{}\" contains the control character {} (values are sent in protocol lines and shown in terminals, where it would act as a command)",
                         shown(s),
