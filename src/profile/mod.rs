@@ -14,7 +14,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-pub use file::{Format, LoadError, SaveError, load, load_str, save, to_string, write_atomic};
+pub use file::{
+    Format, LoadError, MAX_FILE_BYTES, SaveError, load, load_str, save, to_string, write_atomic,
+};
 pub use locate::{Position, Seg};
 pub use validate::{Finding, SECRET_EXPIRY_WARNING_DAYS, Severity, days_until, validate};
 pub use values::{mail_address, shown};

@@ -143,7 +143,8 @@ impl App {
         });
         let last = config_dir
             .as_ref()
-            .and_then(|d| std::fs::read_to_string(d.join(LAST_FILE)).ok())
+            .and_then(|d| crate::files::read_limited(&d.join(LAST_FILE), 64 * 1024).ok())
+            .and_then(|b| String::from_utf8(b).ok())
             .map(|s| PathBuf::from(s.trim()));
         let (profile, path) = match opts.open.or(last) {
             Some(p) => match profile::load(&p) {
