@@ -1,5 +1,6 @@
-//! Runs the `mailcfg` binary as a child for fault tests: bounded in time (killed at the limit),
-//! its peak resident memory read from `/proc/PID/status` (VmHWM, polled while it runs), stdout
+//! Runs the `mailcfg` binary as a child for fault tests: bounded in time (its process group is
+//! killed at the limit), its peak resident memory measured (GNU time's maximum RSS where
+//! `/usr/bin/time` exists, else VmHWM from `/proc/PID/status` polled while it runs), stdout
 //! captured, sent to `/dev/full`, or a pipe already closed, and SIGINT on request.
 
 use std::io::{Read as _, Write as _};
@@ -38,9 +39,14 @@ impl Outcome {
     }
 }
 
+/// GNU time, which reports the maximum resident set of the command it ran (`%M`, KiB).
+const GNU_TIME: &str = "/usr/bin/time";
+
 /// One run of the binary at `bin`.
 pub struct Mailcfg {
     cmd: Command,
+    /// Where GNU time writes the peak RSS, when it wraps the binary.
+    rss_file: Option<tempfile::NamedTempFile>,
     limit: Duration,
     stdout: Stdout,
     stdin: Option<Vec<u8>>,
@@ -49,7 +55,19 @@ pub struct Mailcfg {
 
 impl Mailcfg {
     pub fn new(bin: &Path, args: &[&str]) -> Self {
-        let mut cmd = Command::new(bin);
+        let rss_file = Path::new(GNU_TIME)
+            .exists()
+            .then(|| tempfile::NamedTempFile::new().unwrap());
+        let mut cmd = match &rss_file {
+            Some(f) => {
+                let mut c = Command::new(GNU_TIME);
+                c.args(["-f", "%M", "-o"]).arg(f.path()).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
+        // Its own process group: signals and the kill at the limit reach the binary under time.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         cmd.args(args)
             // No real keyring, browser or inherited secret: each test says what it wants.
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
@@ -57,6 +75,7 @@ impl Mailcfg {
             .env("BROWSER", "/bin/false");
         Self {
             cmd,
+            rss_file,
             limit: Duration::from_mins(1),
             stdout: Stdout::Capture,
             stdin: None,
@@ -127,8 +146,16 @@ impl Mailcfg {
         }
         let out_reader = child.stdout.take().map(reader);
         let err_reader = child.stderr.take().map(reader);
-        let (code, peak, timed_out) = watch(&mut child, started, self.limit, self.interrupt_after);
+        let (code, polled, timed_out) =
+            watch(&mut child, started, self.limit, self.interrupt_after);
         let elapsed = started.elapsed();
+        let reported = self
+            .rss_file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f.path()).ok())
+            .and_then(|t| t.lines().rev().find_map(|l| l.trim().parse::<u64>().ok()))
+            .unwrap_or(0);
+        let peak = polled.max(reported);
         let stdout = out_reader.map(|h| h.join().unwrap()).unwrap_or_default();
         let stderr = err_reader.map(|h| h.join().unwrap()).unwrap_or_default();
         Outcome {
@@ -160,8 +187,11 @@ fn watch(
 ) -> (Option<i32>, u64, bool) {
     let mut peak = 0;
     let mut interrupted = false;
+    let group = format!("-{}", child.id());
     loop {
-        peak = peak.max(vm_hwm_kib(child.id()).unwrap_or(0));
+        // The binary itself, or the child of GNU time.
+        let pid = first_child(child.id()).unwrap_or(child.id());
+        peak = peak.max(vm_hwm_kib(pid).unwrap_or(0));
         if let Some(status) = child.try_wait().unwrap() {
             return (status.code(), peak, false);
         }
@@ -170,17 +200,26 @@ fn watch(
             && started.elapsed() >= after
         {
             interrupted = true;
-            let _ = Command::new("kill")
-                .args(["-INT", &child.id().to_string()])
-                .status();
+            let _ = Command::new("kill").args(["-INT", "--", &group]).status();
         }
         if started.elapsed() > limit {
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
             let _ = child.kill();
             let _ = child.wait();
             return (None, peak, true);
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// The first child of `pid` (the binary, when GNU time wraps it).
+fn first_child(pid: u32) -> Option<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The process's peak resident set (VmHWM), KiB.
