@@ -806,9 +806,10 @@ fn tls_failure(f: &net::TlsFailure, host: &str) -> (String, Symptom) {
     };
     match f {
         F::CaFile(e) => (e.clone(), Symptom::CaFile),
-        F::Untrusted(c) => (
+        F::Untrusted { cert: c, why } => (
             format!(
-                "certificate not trusted: it was issued by a CA that neither the system nor tls.ca_file trusts{}",
+                "certificate not trusted: {}{}",
+                why.unwrap_or("it was issued by a CA that neither the system nor tls.ca_file trusts"),
                 cert(c)
             ),
             Symptom::TlsUntrusted,

@@ -120,7 +120,11 @@ impl fmt::Display for TlsInfo {
 pub(crate) enum TlsFailure {
     /// The CA file could not be read.
     CaFile(String),
-    Untrusted(Option<cert::Summary>),
+    /// Not trusted; `why` says more where the verifier knew more than "unknown issuer".
+    Untrusted {
+        cert: Option<cert::Summary>,
+        why: Option<&'static str>,
+    },
     Expired(Option<cert::Summary>),
     NotYetValid(Option<cert::Summary>),
     WrongName(Option<cert::Summary>),
@@ -266,7 +270,17 @@ fn classify_tls(e: &io::Error, cert: Option<cert::Summary>) -> TlsFailure {
             | CertificateError::BadSignature
             | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
             | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
-                TlsFailure::Untrusted(cert)
+                TlsFailure::Untrusted { cert, why: None }
+            }
+            // webpki's own reasons come untyped; a CA certificate presented as the server's own
+            // is a self-signed certificate (one that copies a system root's name included).
+            CertificateError::Other(o) if format!("{o:?}").contains("CaUsedAsEndEntity") => {
+                TlsFailure::Untrusted {
+                    cert,
+                    why: Some(
+                        "the server presents a CA certificate as its own: a self-signed certificate, whatever name it carries",
+                    ),
+                }
             }
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
                 TlsFailure::Expired(cert)
@@ -342,7 +356,7 @@ pub(crate) async fn speaks_tls(addr: SocketAddr, host: &str, tls: &Tls, within: 
         Some(match tls.handshake(tcp, host).await {
             Ok(_)
             | Err(
-                TlsFailure::Untrusted(_)
+                TlsFailure::Untrusted { .. }
                 | TlsFailure::Expired(_)
                 | TlsFailure::NotYetValid(_)
                 | TlsFailure::WrongName(_),

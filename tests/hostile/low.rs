@@ -14,71 +14,74 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_self_signed_certificate_posing_as_a_system_root_is_not_trusted() {
-    let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    // Subject and issuer: ISRG Root X1, a root every system trusts; the key is ours.
-    let ok = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .args([
-            "-days",
-            "30",
-            "-subj",
-            "/C=US/O=Internet Security Research Group/CN=ISRG Root X1",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-            "-addext",
-            "basicConstraints=critical,CA:FALSE",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    let acceptor = support::tls::acceptor(&cert, &key).unwrap();
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    let acceptor = Arc::new(acceptor);
-    let server = tokio::spawn(async move {
-        while let Ok((c, _)) = l.accept().await {
-            let a = acceptor.clone();
-            tokio::spawn(async move {
-                if let Ok(mut tls) = a.accept(c).await {
-                    let _ = tls.write_all(b"* OK hi\r\n").await;
-                }
-            });
+    // Subject and issuer: ISRG Root X1, a root every system trusts; the key is ours. As openssl
+    // makes it (a CA certificate), and as an end-entity one.
+    for extra in [None, Some("basicConstraints=critical,CA:FALSE")] {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let mut openssl = Command::new("openssl");
+        openssl
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ])
+            .arg("-nodes")
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .args(["-days", "30", "-subj"])
+            .arg("/C=US/O=Internet Security Research Group/CN=ISRG Root X1")
+            .args(["-addext", "subjectAltName=DNS:localhost"]);
+        if let Some(e) = extra {
+            openssl.args(["-addext", e]);
         }
-    });
-    let body = format!(
-        "[[mailboxes]]\nname = \"fake\"\nprotocol = \"imap\"\nhost = \"localhost\"\nport = {port}\nencryption = \"tls\"\nuser = \"{}\"\n",
-        defaults::MAILBOX
-    );
-    let p = profile(dir.path(), &body);
-    let o = run(mailcfg(&[
-        "test",
-        "--profile",
-        p.to_str().unwrap(),
-        "--json",
-    ]))
-    .await;
-    server.abort();
-    // Before: a raw rustls error and no diagnosis.
-    assert_eq!(o.code, Some(1), "{}", o.all());
-    let r = report(&o);
-    assert_eq!(r["diagnosis"]["title"], "Certificate not trusted", "{r}");
+        let made = openssl.output().unwrap();
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let acceptor = Arc::new(support::tls::acceptor(&cert, &key).unwrap());
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            while let Ok((c, _)) = l.accept().await {
+                let a = acceptor.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut tls) = a.accept(c).await {
+                        let _ = tls.write_all(b"* OK hi\r\n").await;
+                    }
+                });
+            }
+        });
+        let body = format!(
+            "[[mailboxes]]\nname = \"fake\"\nprotocol = \"imap\"\nhost = \"localhost\"\nport = {port}\nencryption = \"tls\"\nuser = \"{}\"\n",
+            defaults::MAILBOX
+        );
+        let p = profile(dir.path(), &body);
+        let o = run(mailcfg(&[
+            "test",
+            "--profile",
+            p.to_str().unwrap(),
+            "--json",
+        ]))
+        .await;
+        server.abort();
+        // Before: "the certificate was refused: Other(OtherError(CaUsedAsEndEntity))", no
+        // diagnosis.
+        assert_eq!(o.code, Some(1), "{}", o.all());
+        let r = report(&o);
+        assert_eq!(
+            r["diagnosis"]["title"], "Certificate not trusted",
+            "{extra:?}: {r}"
+        );
+        assert!(!o.stdout.contains("OtherError"), "{}", o.stdout);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
