@@ -1,19 +1,8 @@
 //! What a failed read means for a step: the words of its detail and the symptom the diagnosis
-//! reads, for the line readers (lines.rs) and async-imap alike; and the diagnosis cleaned of
-//! anything a server put in it (secrets masked, control characters escaped).
+//! reads, for the line readers (lines.rs) and async-imap alike.
 
-use super::diagnose::{Diagnosis, Symptom};
+use super::symptom::Symptom;
 use super::{Run, lines, thousands};
-
-/// A diagnosis quotes server replies and values: masked and escaped like every detail.
-pub(crate) fn clean_diagnosis(mut d: Diagnosis) -> Diagnosis {
-    let clean = |s: &mut String| *s = crate::redact::clean(s);
-    clean(&mut d.title);
-    clean(&mut d.cause);
-    clean(&mut d.fix);
-    d.commands.iter_mut().for_each(clean);
-    d
-}
 
 /// What a read error means for a step: the detail and the symptom. `what` names the command
 /// answered; `after_auth`: a closed connection here follows a sign-in.

@@ -10,11 +10,11 @@
 //! reaches MAIL FROM or RCPT TO) and the test message, built by its message builder and
 //! dot-stuffed here for DATA.
 
-use super::diagnose::Symptom;
 use super::lines::{Line, Lines, ReadError};
 use super::message::{mail_from, rcpt_to, test_message};
 use super::net::Conn;
 use super::sasl;
+use super::symptom::Symptom;
 use super::{Credential, Run, Started, Status, Step, Target, read_failure, timeout_detail};
 use crate::profile::Encryption;
 
@@ -84,9 +84,9 @@ async fn reply(run: &mut Run<'_>, s: &Started, io: &mut Lines, what: &str) -> Op
     for line in &lines {
         let Some((c, _)) = reply_line(line) else {
             let symptom = if s.step == Step::Greeting {
-                Symptom::Garbage(line.clone())
+                Symptom::Garbage { line: line.clone() }
             } else {
-                Symptom::Reply(line.clone())
+                Symptom::reply(line.clone())
             };
             run.fail(s, format!("not an SMTP reply: {line}"), &symptom);
             return None;
@@ -124,7 +124,7 @@ async fn command(
     let r = reply(run, s, io, what).await?;
     if !r.positive() {
         let line = r.last();
-        run.fail(s, format!("{what}: {line}"), &Symptom::Reply(line.clone()));
+        run.fail(s, format!("{what}: {line}"), &Symptom::reply(line.clone()));
         return None;
     }
     Some(r)
@@ -232,12 +232,12 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         // 554 "no SMTP service here", 421 "service not available": a refusal, in SMTP.
         Some((c, false)) if (400..600).contains(&c) => {
             let detail = format!("the server refused the session: {last}");
-            run.fail(&s, detail, &Symptom::GreetingRefused(last));
+            run.fail(&s, detail, &Symptom::GreetingRefused { reply: last });
             return None;
         }
         _ => {
             let detail = format!("not an SMTP greeting: {last}");
-            run.fail(&s, detail, &Symptom::Garbage(last));
+            run.fail(&s, detail, &Symptom::Garbage { line: last });
             return None;
         }
     }
@@ -400,7 +400,7 @@ async fn send_step(
     io: &mut Lines,
 ) -> Option<()> {
     let s = run.begin(Step::Send);
-    let sender = cred.user().unwrap_or(&run.ctx.mailbox).to_owned();
+    let sender = cred.user().unwrap_or(&run.sender).to_owned();
     let from = if sender.is_empty() {
         None
     } else {
@@ -431,7 +431,7 @@ async fn send_step(
                 let r = reply(run, &s, io, what).await?;
                 if !r.positive() {
                     let line = r.last();
-                    run.fail(&s, format!("{what}: {line}"), &Symptom::Reply(line.clone()));
+                    run.fail(&s, format!("{what}: {line}"), &Symptom::reply(line.clone()));
                     return None;
                 }
             }
@@ -476,7 +476,7 @@ async fn send_step(
         run.fail(
             &s,
             format!("end of DATA: {line}"),
-            &Symptom::Reply(line.clone()),
+            &Symptom::reply(line.clone()),
         );
         return None;
     }

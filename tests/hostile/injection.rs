@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mailcfg::probe::{self, Credential, Options, Step};
+use mailcfg::probe::{self, Credential, Options, Step, Symptom};
 use mailcfg::profile::{Encryption, Mailbox, Protocol, Transport};
 use secrecy::SecretString;
 
@@ -123,8 +123,10 @@ async fn a_sign_in_name_that_would_inject_is_never_sent() {
         assert!(!r.ok);
         assert_eq!(r.failed_step().unwrap().step, Step::Authenticate);
         assert_eq!(
-            r.diagnosis.as_ref().unwrap().title,
-            "A value would inject a command"
+            r.failure.as_ref().unwrap().symptom,
+            Symptom::UnsafeValue {
+                what: "sign-in name".into()
+            }
         );
         assert!(
             !r.failed_step().unwrap().detail.contains('\r'),

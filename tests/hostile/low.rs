@@ -142,6 +142,7 @@ async fn a_554_greeting_is_a_refusal_not_a_stranger() {
     // Before: "The server does not speak SMTP".
     assert_eq!(o.code, Some(1));
     let r = report(&o);
+    assert_eq!(r["diagnosis"]["kind"], "greeting_refused", "{r}");
     assert_eq!(
         r["diagnosis"]["title"], "The server refuses this connection",
         "{r}"

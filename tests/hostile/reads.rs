@@ -38,6 +38,8 @@ async fn a_pop3_capa_that_never_ends_is_stopped_as_a_flood() {
     assert_bounded(&o, 3 * STEP);
     assert_eq!(o.code, Some(1), "{}", o.all());
     let r = report(&o);
+    assert_eq!(r["diagnosis"]["kind"], "server_flooded", "{r}");
+    assert_eq!(r["failure"]["symptom"], "flood", "{r}");
     assert_eq!(
         r["diagnosis"]["title"], "The server flooded the connection",
         "{r}"
