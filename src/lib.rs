@@ -4,6 +4,9 @@
 //! A map of the crate, to read first:
 //! - [`profile`]: the settings as types (connected accounts, SMTP transports, IMAP/POP3 mailboxes),
 //!   provider presets, validation with file/line/key findings, atomic load and save. No network.
+//! - [`files`]: reading and replacing only regular files, never past a size limit.
+//! - [`redact`]: every secret of the run masked in every form, control characters escaped: what
+//!   every output path (CLI, window, transcript, errors) passes through.
 //! - [`secrets`]: client secrets, refresh tokens and passwords in the OS keyring (memory fallback).
 //! - [`oauth`]: sign-in (client credentials, browser with PKCE, device code, refresh), token claims
 //!   and the identity provider's errors explained.
@@ -28,9 +31,11 @@ pub mod cli;
 pub mod diagnosis;
 pub mod engine;
 pub mod export;
+pub mod files;
 pub mod monitor;
 pub mod oauth;
 pub mod probe;
 pub mod profile;
+pub mod redact;
 pub mod secrets;
 pub mod ui;

@@ -4,10 +4,10 @@
 //! or JSON; the exit code is the plugin state (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use super::output::{self, say, tell};
 use super::probe_cmd::{self, Seen, Selection, Setup};
 use super::runtime;
 use crate::diagnosis::Diagnosis;
@@ -40,25 +40,18 @@ fn render(check: &Check, format: Format) -> String {
     }
 }
 
-/// Writes the check where asked and returns its state's exit code (UNKNOWN when it cannot).
+/// Writes the check where asked and returns its state's exit code (UNKNOWN when it cannot). Every
+/// known secret is masked on the way, to stdout and into the file alike.
 fn emit(check: &Check, args: &CheckArgs) -> u8 {
-    let text = render(check, args.format);
     match args.output.as_deref().filter(|p| *p != Path::new("-")) {
-        None => {
-            let mut out = std::io::stdout().lock();
-            if out
-                .write_all(text.as_bytes())
-                .and_then(|()| out.flush())
-                .is_err()
-            {
-                return State::Unknown.code();
-            }
-        }
+        None if args.format == Format::Json => output::json(check.json()),
+        None => output::out(render(check, args.format).trim_end()),
         Some(path) => {
+            let text = crate::redact::mask(&render(check, args.format));
             // Readable by node_exporter's textfile collector, which runs as another user.
             if let Err(e) = profile::write_atomic_mode(path, text.as_bytes(), 0o644) {
-                eprintln!("mailcfg check: error: cannot write {}: {e}", path.display());
-                println!("MAILCFG UNKNOWN - cannot write {}: {e}", path.display());
+                tell!("mailcfg check: error: cannot write {}: {e}", path.display());
+                say!("MAILCFG UNKNOWN - cannot write {}: {e}", path.display());
                 return State::Unknown.code();
             }
         }
@@ -84,7 +77,7 @@ pub(super) fn run(path: &Path, args: &CheckArgs) -> u8 {
                 .find(|f| f.severity == Severity::Error)
                 .map_or_else(|| e.to_string(), ToString::to_string);
             for f in &e.findings {
-                eprintln!("{f}");
+                tell!("{f}");
             }
             let why = format!("the profile {} is invalid: {first}", path.display());
             return emit(&monitor::unknown(&why, now), args);

@@ -6,11 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, print_flow_event, runtime};
+use super::output::{self, Part, tell};
+use super::{EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, print_flow_event, runtime};
 use crate::diagnosis::{self, Diagnosis, Evidence, Place, SignInFailure, SignInSeen, TokenSeen};
 use crate::oauth::{AccessToken, TokenSource};
 use crate::probe::batch::{self, Job, Target};
@@ -48,21 +49,24 @@ pub(super) fn selected(p: &Profile, sel: &Selection) -> Vec<Target> {
 pub(super) fn run(path: &Path, p: &Profile, sel: &Selection) -> u8 {
     let targets = selected(p, sel);
     if targets.is_empty() {
-        eprintln!(
+        tell!(
             "{}: error: the profile has no mailbox or transport to test",
             path.display()
         );
-        eprintln!("    fix: add a [[mailboxes]] or [[transports]] section");
+        tell!("    fix: add a [[mailboxes]] or [[transports]] section");
         return EXIT_BAD_INPUT;
     }
-    if let Some(to) = &sel.send_to
-        && !to.contains('@')
-    {
-        eprintln!("mailcfg test: error: --send-to \"{to}\" is not a mail address");
-        eprintln!("    fix: give an address such as someone@example.com");
-        return EXIT_BAD_INPUT;
-    }
-    let setup = match Setup::new(path, p, sel.concurrency, sel.send_to.clone(), true) {
+    let send_to = match sel.send_to.as_deref().map(crate::profile::mail_address) {
+        None => None,
+        Some(Ok(a)) => Some(a),
+        Some(Err(why)) => {
+            let to = crate::profile::shown(sel.send_to.as_deref().unwrap_or_default());
+            tell!("mailcfg test: error: --send-to \"{to}\" {why}");
+            tell!("    fix: give one address such as someone@example.com, nothing else");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let setup = match Setup::new(path, p, sel.concurrency, send_to, true) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -73,8 +77,8 @@ pub(super) fn run(path: &Path, p: &Profile, sel: &Selection) -> u8 {
         tokio::select! {
             code = test_all(p, targets, &setup, sel.json) => code,
             _ = tokio::signal::ctrl_c() => {
-                eprintln!("mailcfg test: cancelled");
-                EXIT_FAILED
+                tell!("mailcfg test: cancelled");
+                EXIT_CANCELLED
             }
         }
     })
@@ -95,24 +99,24 @@ impl Setup {
         path: &Path,
         p: &Profile,
         concurrency: Option<u32>,
-        send_to: Option<String>,
+        send_to: Option<lettre::Address>,
         interactive: bool,
     ) -> Result<Self, u8> {
         if concurrency == Some(0) {
-            eprintln!("mailcfg: error: --concurrency 0 would test nothing");
-            eprintln!("    fix: give 1 or more (the default is the profile's probe.concurrency)");
+            tell!("mailcfg: error: --concurrency 0 would test nothing");
+            tell!("    fix: give 1 or more (the default is the profile's probe.concurrency)");
             return Err(EXIT_BAD_INPUT);
         }
         let secrets = Secrets::open();
         if let Some(notice) = secrets.notice() {
-            eprintln!("note: {notice}");
+            tell!("note: {notice}");
         }
         let base = path.parent();
         let source = match TokenSource::new(&p.tls, base, secrets) {
             Ok(s) if interactive => s,
             Ok(s) => s.non_interactive(),
             Err(e) => {
-                eprintln!("mailcfg: error: {e}");
+                tell!("mailcfg: error: {e}");
                 return Err(EXIT_BAD_INPUT);
             }
         };
@@ -312,9 +316,7 @@ impl Printer {
     }
 
     fn line(text: &str) {
-        let mut o = std::io::stdout().lock();
-        let _ = writeln!(o, "{text}");
-        let _ = o.flush();
+        output::out(text);
     }
 
     fn json_line(kind: &str, value: serde_json::Value) {
@@ -322,22 +324,12 @@ impl Printer {
         if let Some(map) = value.as_object_mut() {
             map.insert("type".into(), kind.into());
         }
-        Self::line(&value.to_string());
+        output::json(value);
     }
 
-    fn paint(&self, status: Status) -> String {
-        let (code, text) = match status {
-            Status::Ok => ("32", "ok"),
-            Status::Warning => ("33", "warning"),
-            Status::Failed => ("31;1", "FAILED"),
-            Status::Skipped => ("2", "skipped"),
-            Status::Running => ("2", "running"),
-        };
-        if self.color {
-            format!("\x1b[{code}m{text:<7}\x1b[0m")
-        } else {
-            format!("{text:<7}")
-        }
+    /// A status word (painted on a terminal) and the rest of the line.
+    fn status_line(&self, status: Status, rest: &str) {
+        output::line(&[Part::Status(status), Part::Text(rest)], self.color);
     }
 
     fn event(&mut self, e: &Event) {
@@ -348,15 +340,17 @@ impl Printer {
         if e.status == Status::Running {
             return;
         }
-        Self::line(&format!(
-            "{} {:<width$}  {:<12} {:>5} ms  {}",
-            self.paint(e.status),
-            e.target,
-            e.step.to_string(),
-            e.elapsed.as_millis(),
-            e.detail,
-            width = self.width
-        ));
+        self.status_line(
+            e.status,
+            &format!(
+                " {:<width$}  {:<12} {:>5} ms  {}",
+                e.target,
+                e.step.to_string(),
+                e.elapsed.as_millis(),
+                e.detail,
+                width = self.width
+            ),
+        );
     }
 
     fn sign_in_failed(&mut self, account: &str, error: &str, d: Option<&Diagnosis>) {
@@ -366,10 +360,10 @@ impl Printer {
                 serde_json::json!({ "account": account, "error": error, "diagnosis": d }),
             );
         } else {
-            Self::line(&format!(
-                "{} sign-in for account \"{account}\" failed:\n{error}",
-                self.paint(Status::Failed)
-            ));
+            self.status_line(
+                Status::Failed,
+                &format!(" sign-in for account \"{account}\" failed:\n{error}"),
+            );
         }
     }
 
@@ -385,14 +379,11 @@ impl Printer {
             );
             return;
         }
-        let mut text = format!(
-            "{} the token of account \"{account}\" will not do:",
-            self.paint(Status::Warning)
-        );
+        let mut text = format!(" the token of account \"{account}\" will not do:");
         for d in found {
             let _ = write!(text, "\n  {} [{}]\n    fix: {}", d.title, d.kind, d.fix);
         }
-        Self::line(&text);
+        self.status_line(Status::Warning, &text);
     }
 
     fn not_tested(&mut self, target: &str, why: &str) {
@@ -402,10 +393,7 @@ impl Printer {
                 serde_json::json!({ "target": target, "reason": why }),
             );
         } else {
-            Self::line(&format!(
-                "{} {target}  not tested: {why}",
-                self.paint(Status::Skipped)
-            ));
+            self.status_line(Status::Skipped, &format!(" {target}  not tested: {why}"));
         }
     }
 
@@ -430,6 +418,7 @@ impl Printer {
             }
             if !failed.transcript.is_empty() {
                 text.push_str("\n  transcript of the failed step:");
+                // Already cut by the probe: a step keeps its first and last lines, and a count.
                 for l in &failed.transcript {
                     let _ = write!(text, "\n    {l}");
                 }
@@ -472,23 +461,22 @@ impl Printer {
         if not_tested > 0 {
             let _ = write!(text, ", {not_tested} not tested");
         }
+        Self::line(&text);
         for r in reports {
-            let verdict = if r.ok {
-                self.paint(Status::Ok)
-            } else {
-                self.paint(Status::Failed)
-            };
+            let verdict = if r.ok { Status::Ok } else { Status::Failed };
             let at = r
                 .failed_step()
                 .map_or_else(String::new, |e| format!(" (at {})", e.step));
-            let _ = write!(
-                text,
-                "\n  {verdict} {} ({}) in {} ms{at}",
+            let rest = format!(
+                " {} ({}) in {} ms{at}",
                 r.target,
                 r.kind,
                 r.total.as_millis()
             );
+            output::line(
+                &[Part::Text("  "), Part::Status(verdict), Part::Text(&rest)],
+                self.color,
+            );
         }
-        Self::line(&text);
     }
 }

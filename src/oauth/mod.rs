@@ -282,21 +282,20 @@ pub fn http_client(
         .user_agent(concat!("mailcfg/", env!("CARGO_PKG_VERSION")));
     if let Some(ca) = &tls.ca_file {
         let path = base_dir.map_or_else(|| ca.clone(), |d| d.join(ca));
-        let shown = path.display().to_string();
-        let pem = std::fs::read(&path).map_err(|e| OAuthError::CaFile {
+        let shown = crate::profile::shown(&path.display().to_string());
+        // The same bounded, regular-file-only reading as validation and the probe.
+        let ders = crate::profile::ca::certificates(&path).map_err(|why| OAuthError::CaFile {
             path: shown.clone(),
-            problem: e.to_string(),
+            problem: format!("it {why}"),
         })?;
-        let certs =
-            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| OAuthError::CaFile {
-                path: shown.clone(),
-                problem: e.to_string(),
-            })?;
-        if certs.is_empty() {
-            return Err(OAuthError::CaFile {
-                path: shown,
-                problem: "it holds no PEM certificate".into(),
-            });
+        let mut certs = Vec::with_capacity(ders.len());
+        for der in ders {
+            certs.push(
+                reqwest::Certificate::from_der(&der).map_err(|e| OAuthError::CaFile {
+                    path: shown.clone(),
+                    problem: e.to_string(),
+                })?,
+            );
         }
         b = b.tls_certs_merge(certs);
     }
