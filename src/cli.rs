@@ -1,5 +1,6 @@
 //! The `mailcfg` command line: the same engine as the window, for scripts and tests.
-//! Exit codes: 0 all good, 1 a check or sign-in failed, 2 bad input (arguments, profile).
+//! Exit codes: 0 all good, 1 a check or sign-in failed (or discovery found nothing), 2 bad input
+//! (arguments, profile, address).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,7 +8,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod discover_cmd;
 mod probe_cmd;
+
+pub use discover_cmd::DiscoverArgs;
 
 use crate::oauth::{FlowEvent, TokenSource};
 use crate::profile::{self, Finding, Profile, Severity};
@@ -110,6 +114,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Start from an e-mail address: find the provider, the tenant and the servers (MX, Microsoft
+    /// tenant discovery, Thunderbird autoconfig and ISPDB, SRV records), and write a draft profile.
+    Discover(DiscoverArgs),
     /// Store an account's client secret in the OS keyring. The secret is read from standard input,
     /// never from the command line, where the shell history and other users could see it.
     Secret {
@@ -159,6 +166,7 @@ pub fn run(command: Command) -> ExitCode {
             account,
             delete,
         } => secret(&profile, &account, delete),
+        Command::Discover(args) => discover_cmd::run(&args),
     })
 }
 

@@ -20,6 +20,7 @@
 
 pub mod checklist;
 pub mod cli;
+pub mod discover;
 pub mod engine;
 pub mod export;
 pub mod oauth;

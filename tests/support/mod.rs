@@ -35,12 +35,14 @@
 //! against orphans when a test process is killed).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each test crate uses a part
 
+pub mod dns;
 pub mod dovecot;
 pub mod http;
 pub mod idp;
 pub mod pki;
 pub mod sink;
 pub mod tls;
+pub mod web;
 
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
