@@ -80,6 +80,10 @@ pub enum Update {
     Tested(probe::Report),
     /// The test could not start: no token, no password.
     TestNotStarted(String),
+    /// A step of a discovery started or ended.
+    Discovery(crate::discover::Event),
+    /// The discovery's report, with the draft.
+    Discovered(Box<crate::discover::Report>),
 }
 
 pub struct Engine {
@@ -438,6 +442,27 @@ impl Engine {
                 .diagnosis
                 .map(|d| batch::fill_app(&profile, &report.target, d));
             send.send(Update::Tested(report));
+        })
+    }
+
+    /// Discovery from an address: every source at once, each step reported as it starts and ends.
+    pub fn discover(
+        &mut self,
+        address: crate::discover::Address,
+        settings: crate::discover::Settings,
+    ) -> JobId {
+        self.spawn(move |send| async move {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let forward = send.clone();
+            let pump = tokio::spawn(async move {
+                while let Some(e) = rx.recv().await {
+                    forward.send(Update::Discovery(e));
+                }
+            });
+            let report = crate::discover::discover(&address, &settings, &tx).await;
+            drop(tx);
+            let _ = pump.await;
+            send.send(Update::Discovered(Box::new(report)));
         })
     }
 

@@ -13,7 +13,10 @@
 //! - [`export`]: the profile in other systems' formats (Thunderbird autoconfig, Cerb/CE/UM sheets,
 //!   Exchange Online PowerShell, env lines) and import back. Pure: no files, no network.
 //! - [`checklist`]: the Azure and Exchange set-up steps, each with its state from what was seen.
-//! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `secret`, `test`, `export`), exit codes.
+//! - [`discover`]: from an e-mail address to a draft profile: MX, Microsoft tenant discovery,
+//!   Thunderbird autoconfig and the ISPDB, SRV records, each field saying where it came from.
+//! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `secret`, `test`, `export`,
+//!   `discover`), exit codes.
 //! - [`engine`]: the window's tokio runtime: sign-in, tests, keyring and file work off the UI
 //!   thread, reported through a channel that wakes the window.
 //! - [`ui`]: the egui/eframe window. It draws state and never opens a socket.

@@ -69,8 +69,14 @@ pub fn compose(address: &Address, claims: &[Claim], given: &Given) -> Draft {
             .filter(|(o, _)| o != h)
             .map(|(o, c)| (o.label().to_owned(), *c))
             .collect();
-        let value = format!("{} ({})", h.provider(), h.label());
-        b.note("accounts[0].provider", value, chosen, &others);
+        let mut n = note(
+            "accounts[0].provider",
+            h.provider().to_string(),
+            chosen,
+            &others,
+        );
+        n.evidence = format!("{} ({})", chosen.evidence, h.label());
+        b.draft.notes.push(n);
         b.hosted_account(*h, tenant, given);
     } else if let Some((a, c)) = claims.iter().find_map(|c| match &c.fact {
         Fact::OAuth(a) => Some((a, *c)),

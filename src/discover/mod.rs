@@ -262,7 +262,11 @@ pub async fn discover(
     };
     let mut draft = draft::compose(address, &claims, &given);
     if let (Some(p), Some(ca)) = (draft.profile.as_mut(), &settings.tls.ca_file) {
-        p.tls.ca_file = Some(std::path::absolute(ca).unwrap_or_else(|_| ca.clone()));
+        let full = settings
+            .base_dir
+            .as_ref()
+            .map_or_else(|| ca.clone(), |d| d.join(ca));
+        p.tls.ca_file = Some(std::path::absolute(&full).unwrap_or(full));
         draft.notes.push(FieldNote {
             key: "tls.ca_file".into(),
             value: ca.display().to_string(),
@@ -299,25 +303,7 @@ pub(crate) fn shown(s: &str, max: usize) -> String {
     out
 }
 
-/// A DNS server as the user gives it: `IP`, `IP:PORT` or `[IPv6]:PORT` (port 53 if none).
-/// An IP, not a name: the name of the server that answers names cannot be looked up first.
-pub fn parse_dns(s: &str) -> Result<SocketAddr, String> {
-    let t = s.trim();
-    if let Ok(a) = t.parse::<SocketAddr>() {
-        return Ok(a);
-    }
-    if let Ok(ip) = t
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<std::net::IpAddr>()
-    {
-        return Ok(SocketAddr::new(ip, 53));
-    }
-    Err(format!(
-        "\"{}\" is not a DNS server address: give an IP address and optionally a port, e.g. 192.168.1.1 or 127.0.0.1:5353",
-        shown(t, 80)
-    ))
-}
+pub use crate::profile::parse_dns;
 
 #[cfg(test)]
 mod tests {
