@@ -15,17 +15,17 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::RData;
 
 /// Why a lookup gave nothing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LookupError {
     #[error("the name {0} does not exist (NXDOMAIN)")]
     NoSuchName(String),
     #[error("{0} has no {1} records")]
     NoRecords(String, &'static str),
-    #[error("the DNS server {server} gave no answer for {name} within {secs} s")]
+    #[error("the DNS server {server} gave no answer for {name} within {secs:.1} s")]
     TimedOut {
         name: String,
         server: String,
-        secs: u64,
+        secs: f64,
     },
     #[error("the DNS server {server} answered {code} for {name}")]
     Refused {
@@ -158,7 +158,7 @@ impl Dns {
             NetError::Timeout => LookupError::TimedOut {
                 name: name.to_owned(),
                 server: self.server.clone(),
-                secs: dns_limit(self.timeout).as_secs().max(1),
+                secs: dns_limit(self.timeout).as_secs_f64(),
             },
             NetError::Dns(DnsError::ResponseCode(code)) => LookupError::Refused {
                 name: name.to_owned(),

@@ -89,7 +89,15 @@ impl World {
         }
         args.extend(mine);
         args.extend(extra.iter().map(|s| (*s).to_owned()));
-        run(args).await
+        let r = run(args).await;
+        // For the notes: `MAILCFG_DISCOVER_SHOW=1 cargo test --test discover -- --nocapture`.
+        if std::env::var_os("MAILCFG_DISCOVER_SHOW").is_some() {
+            eprintln!(
+                "\n$ mailcfg discover {address} …  (exit {})\n{}{}",
+                r.code, r.stderr, r.stdout
+            );
+        }
+        r
     }
 }
 
