@@ -99,6 +99,9 @@ pub struct AccessToken {
     pub expires_at: Option<SystemTime>,
     /// The signed-in user's address, from the id_token (delegated sign-ins).
     pub user: Option<String>,
+    /// When it arrived, by this computer's clock (the diagnosis compares it with the token's
+    /// own `iat` to see a clock that is off).
+    pub fetched_at: SystemTime,
 }
 
 /// Hands out access tokens per account: cached, refreshed, or fetched by the account's flow.
@@ -225,6 +228,7 @@ impl TokenSource {
             secret: set.access_token,
             expires_at: set.expires_at,
             user,
+            fetched_at: SystemTime::now(),
         })
     }
 }

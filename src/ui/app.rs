@@ -595,18 +595,27 @@ impl App {
         }
     }
 
+    /// A sign-in ended: its token (or refusal) is new evidence for every test shown.
+    fn signed_in(
+        &mut self,
+        job: JobId,
+        account: String,
+        r: Result<TokenInfo, crate::engine::SignInFailure>,
+    ) {
+        let current = matches!(self.sign_ins.get(&account), Some(SignIn::Waiting { job: j, .. }) if *j == job);
+        if current {
+            self.sign_ins.insert(
+                account,
+                r.map_or_else(SignIn::Failed, |t| SignIn::Done(Box::new(t))),
+            );
+            super::evidence::rediagnose(&self.profile, &self.sign_ins, &mut self.tests);
+        }
+    }
+
     fn apply(&mut self, job: JobId, kind: Job, update: Update) {
         match (kind, update) {
             (Job::SignIn(account), Update::Flow(e)) => self.flow_event(job, &account, e),
-            (Job::SignIn(account), Update::SignedIn(r)) => {
-                let current = matches!(self.sign_ins.get(&account), Some(SignIn::Waiting { job: j, .. }) if *j == job);
-                if current {
-                    self.sign_ins.insert(
-                        account,
-                        r.map_or_else(SignIn::Failed, |t| SignIn::Done(Box::new(t))),
-                    );
-                }
-            }
+            (Job::SignIn(account), Update::SignedIn(r)) => self.signed_in(job, account, *r),
             (Job::Secret(account), Update::SecretStored(r)) => {
                 self.status = Some(match r {
                     Ok(()) => {
@@ -687,10 +696,14 @@ impl App {
             }
             (Job::Discover, u) => self.discovery_update(job, u),
             (Job::Test(target), u) => {
+                let done = matches!(u, Update::Tested(_));
                 if let Some(run) = self.tests.get_mut(&target)
                     && run.job == Some(job)
                 {
                     run.apply(u);
+                    if done {
+                        super::evidence::rediagnose(&self.profile, &self.sign_ins, &mut self.tests);
+                    }
                 }
             }
             _ => {}

@@ -6,6 +6,7 @@ pub mod app;
 mod checklist_view;
 pub mod discover;
 mod discover_apply;
+mod evidence;
 mod forms;
 mod signin;
 pub mod testview;
