@@ -249,6 +249,18 @@ fn lookups_that_wait_on_a_silent_dns_server_can_be_cancelled() {
     h.run();
     assert!(h.state().start.as_ref().unwrap().report.is_none());
     assert_eq!(h.state().profile, before);
+    // Again, and Esc: the first stops the lookups, the second closes the screen.
+    h.get_by_label("Find settings").click();
+    h.step();
+    assert!(h.state().start.as_ref().unwrap().running());
+    h.key_press(egui::Key::Escape);
+    h.run();
+    let s = h
+        .state()
+        .start
+        .as_ref()
+        .expect("Esc while waiting only cancels");
+    assert!(!s.running() && s.message.as_deref() == Some("Cancelled."));
     h.key_press(egui::Key::Escape);
     h.run();
     assert!(h.state().start.is_none(), "Esc closes the start screen");

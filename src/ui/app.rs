@@ -341,13 +341,6 @@ impl App {
         for t in running {
             self.cancel_test(&t);
         }
-        if self
-            .start
-            .as_ref()
-            .is_some_and(super::discover::StartScreen::running)
-        {
-            self.start_action(super::discover::StartAction::Cancel);
-        }
     }
 
     /// Does `what` now, or first asks whether unsaved changes may go.

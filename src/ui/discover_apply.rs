@@ -14,7 +14,11 @@ use crate::profile::{self, Profile};
 
 impl App {
     /// Opens the start screen, with where-to-look from the open profile.
+    /// Already open, it stays as it is (a running lookup goes on).
     pub fn open_start(&mut self) {
+        if self.start.is_some() {
+            return;
+        }
         self.start = Some(StartScreen::new(&self.profile.discovery));
     }
 
