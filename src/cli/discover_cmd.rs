@@ -140,13 +140,24 @@ fn check(args: &DiscoverArgs) -> Result<(Address, Settings), String> {
         }
         s.tls.ca_file = Some(ca.clone());
     }
-    if let Some(out) = &args.output
-        && out.is_dir()
-    {
-        return Err(format!(
-            "--output {}: is a folder\n    fix: give a file name, e.g. profile.toml",
-            out.display()
-        ));
+    if let Some(out) = &args.output {
+        // The draft replaces the file by a rename: over a device, a pipe or a link that would
+        // swap the thing itself for a regular file.
+        match std::fs::symlink_metadata(out) {
+            Ok(m) if m.is_dir() => {
+                return Err(format!(
+                    "--output {}: is a folder\n    fix: give a file name, e.g. profile.toml",
+                    out.display()
+                ));
+            }
+            Ok(m) if !m.is_file() => {
+                return Err(format!(
+                    "--output {}: is not a regular file (a device, pipe or link)\n    fix: give the path of a regular file, or of a new one",
+                    out.display()
+                ));
+            }
+            _ => {}
+        }
     }
     Ok((address, s))
 }

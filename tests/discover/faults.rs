@@ -196,6 +196,10 @@ async fn bad_input_is_exit_2_naming_what_is_wrong() {
             vec!["a@x.test", "--output", "/tmp"],
             "--output /tmp: is a folder",
         ),
+        (
+            vec!["a@x.test", "--output", "/dev/null"],
+            "--output /dev/null: is not a regular file",
+        ),
     ] {
         let mut a = vec!["discover".to_owned()];
         a.extend(args.iter().map(|s| (*s).to_owned()));
