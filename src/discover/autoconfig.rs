@@ -28,10 +28,11 @@ pub(super) fn fill_placeholders(text: &str, a: &Address) -> String {
 
 /// The importer names the file it read; here it is the answer, which the step already names.
 pub(super) fn strip_file(message: &str) -> String {
-    message
-        .strip_prefix("config-v1.1.xml: ")
-        .unwrap_or(message)
-        .replace("this Thunderbird autoconfig cannot be imported: ", "")
+    let m = message.strip_prefix("config-v1.1.xml: ").unwrap_or(message);
+    // What the importer expects of a file the user picked says nothing about a web answer.
+    let m = m.split("; expected a mailcfg profile").next().unwrap_or(m);
+    m.replace("this Thunderbird autoconfig cannot be imported: ", "")
+        .replace("cannot import this file: ", "")
 }
 
 /// An imported autoconfig file as claims: its first IMAP, POP3 and SMTP server, and who signs

@@ -141,7 +141,9 @@ impl Fetcher {
         let mut src: Option<&dyn std::error::Error> = Some(e);
         while let Some(s) = src {
             if let Some(io) = s.downcast_ref::<std::io::Error>() {
-                let what = if e.is_connect() {
+                let what = if io.to_string().contains("certificate") {
+                    "the server's TLS certificate was refused (trust its CA with --ca-file or tls.ca_file if it is private)"
+                } else if e.is_connect() {
                     "cannot connect"
                 } else {
                     "the connection failed"

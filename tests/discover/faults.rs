@@ -118,7 +118,7 @@ async fn hostile_autoconfig_answers_are_refused_with_a_message() {
         ),
         (
             "html",
-            "refused: cannot import this file: its XML root element is <html>, not <clientConfig>",
+            "refused: its XML root element is <html>, not <clientConfig>",
         ),
         (
             "loop",
