@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod check_cmd;
 mod discover_cmd;
 mod probe_cmd;
 
@@ -103,6 +104,33 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         concurrency: Option<u32>,
     },
+    /// Check for a monitoring system: sign in and test like `test` (never asking anyone), plus
+    /// the client secret's and certificates' expiry. Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    Check {
+        #[arg(long)]
+        profile: PathBuf,
+        /// Check this mailbox (repeatable); without --mailbox and --transport, everything.
+        #[arg(long = "mailbox", value_name = "NAME")]
+        mailboxes: Vec<String>,
+        /// Check this transport (repeatable).
+        #[arg(long = "transport", value_name = "NAME")]
+        transports: Vec<String>,
+        /// nagios (plugin output and perfdata), prometheus (text exposition) or json.
+        #[arg(long, value_enum, default_value = "nagios")]
+        format: check_cmd::Format,
+        /// Warn when a secret or certificate expires within this many days.
+        #[arg(long, value_name = "DAYS", default_value_t = 30)]
+        warn_days: i64,
+        /// Critical when a secret or certificate expires within this many days.
+        #[arg(long, value_name = "DAYS", default_value_t = 7)]
+        crit_days: i64,
+        /// Write here (atomically, mode 0644 for node_exporter's textfile collector); `-` or none: stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Give up after this many seconds in all (UNKNOWN), below the monitoring system's own limit.
+        #[arg(long, value_name = "SECS", default_value_t = 55)]
+        timeout: u64,
+    },
     /// Write the profile's settings in another system's format.
     Export {
         #[arg(long)]
@@ -154,6 +182,27 @@ pub fn run(command: Command) -> ExitCode {
                 send_to,
                 json,
                 concurrency,
+            },
+        ),
+        Command::Check {
+            profile,
+            mailboxes,
+            transports,
+            format,
+            warn_days,
+            crit_days,
+            output,
+            timeout,
+        } => check_cmd::run(
+            &profile,
+            &check_cmd::CheckArgs {
+                mailboxes,
+                transports,
+                format,
+                warn_days,
+                crit_days,
+                output,
+                timeout_secs: timeout,
             },
         ),
         Command::Export {

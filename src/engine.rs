@@ -190,6 +190,7 @@ impl Engine {
                     text,
                     code: None,
                     explanation: None,
+                    needs_input: true,
                 }),
                 Ok(source) => {
                     let flow_send = send.clone();

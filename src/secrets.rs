@@ -220,12 +220,39 @@ fn no_keyring_notice(reason: &str) -> String {
     )
 }
 
-/// `MAILCFG_CLIENT_SECRET`, when it is set and not empty: it overrides the keyring.
+/// The systemd credential (`LoadCredential=mailcfg-client-secret:…`) that stands for
+/// `MAILCFG_CLIENT_SECRET` in a service: the secret never enters the unit's environment.
+pub const CLIENT_SECRET_CREDENTIAL: &str = "mailcfg-client-secret";
+
+/// `MAILCFG_CLIENT_SECRET` when it is set and not empty, else the systemd credential
+/// `mailcfg-client-secret` when the service has one: either overrides the keyring.
 pub fn client_secret_from_env() -> Option<SecretString> {
-    std::env::var(CLIENT_SECRET_ENV)
+    if let Some(v) = std::env::var(CLIENT_SECRET_ENV)
         .ok()
         .filter(|v| !v.is_empty())
-        .map(SecretString::from)
+    {
+        return Some(SecretString::from(v));
+    }
+    let dir = std::env::var_os("CREDENTIALS_DIRECTORY")?;
+    read_credential(&std::path::Path::new(&dir).join(CLIENT_SECRET_CREDENTIAL))
+}
+
+/// A credential file: a regular file of at most 4 KiB, its last line break dropped.
+fn read_credential(path: &std::path::Path) -> Option<SecretString> {
+    use std::io::Read as _;
+    const MAX: u64 = 4096;
+    let file = std::fs::File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut text = String::new();
+    file.take(MAX + 1).read_to_string(&mut text).ok()?;
+    if text.len() as u64 > MAX {
+        return None;
+    }
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    (!text.is_empty()).then(|| SecretString::from(text.to_owned()))
 }
 
 /// The keyring entry name of a connected account.

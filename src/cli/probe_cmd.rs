@@ -26,7 +26,7 @@ pub(super) struct Selection {
     pub concurrency: Option<u32>,
 }
 
-fn selected(p: &Profile, sel: &Selection) -> Vec<Target> {
+pub(super) fn selected(p: &Profile, sel: &Selection) -> Vec<Target> {
     let all = sel.mailboxes.is_empty() && sel.transports.is_empty();
     let mut targets: Vec<Target> = p
         .mailboxes
@@ -62,43 +62,16 @@ pub(super) fn run(path: &Path, p: &Profile, sel: &Selection) -> u8 {
         eprintln!("    fix: give an address such as someone@example.com");
         return EXIT_BAD_INPUT;
     }
-    if sel.concurrency == Some(0) {
-        eprintln!("mailcfg test: error: --concurrency 0 would test nothing");
-        eprintln!("    fix: give 1 or more (the default is the profile's probe.concurrency)");
-        return EXIT_BAD_INPUT;
-    }
-    let secrets = Secrets::open();
-    if let Some(notice) = secrets.notice() {
-        eprintln!("note: {notice}");
-    }
-    let base = path.parent();
-    let source = match TokenSource::new(&p.tls, base, secrets) {
+    let setup = match Setup::new(path, p, sel.concurrency, sel.send_to.clone(), true) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("mailcfg test: error: {e}");
-            return EXIT_BAD_INPUT;
-        }
+        Err(code) => return code,
     };
-    let opts = Options {
-        timeout: Duration::from_secs(p.probe.timeout_secs.max(1)),
-        ca_file: p
-            .tls
-            .ca_file
-            .as_ref()
-            .map(|c| base.map_or_else(|| c.clone(), |d| d.join(c))),
-        send_to: sel.send_to.clone(),
-    };
-    crate::probe::warm_up(opts.ca_file.clone());
-    let concurrency = sel.concurrency.unwrap_or(p.probe.concurrency).max(1);
     let Some(rt) = runtime() else {
         return EXIT_FAILED;
     };
-    let place = Place::Cli {
-        profile: path.display().to_string(),
-    };
     rt.block_on(async {
         tokio::select! {
-            code = test_all(p, targets, &source, &opts, concurrency as usize, sel.json, &place) => code,
+            code = test_all(p, targets, &setup, sel.json) => code,
             _ = tokio::signal::ctrl_c() => {
                 eprintln!("mailcfg test: cancelled");
                 EXIT_FAILED
@@ -107,16 +80,89 @@ pub(super) fn run(path: &Path, p: &Profile, sel: &Selection) -> u8 {
     })
 }
 
-async fn test_all(
+/// What a run needs: the token source, the probe's options, how many at once, where it is.
+pub(super) struct Setup {
+    pub source: TokenSource,
+    pub opts: Options,
+    pub concurrency: usize,
+    pub place: Place,
+}
+
+impl Setup {
+    /// `interactive`: whether sign-ins may open a browser or show a device code. Errors are said
+    /// on stderr; the `Err` is the exit code.
+    pub fn new(
+        path: &Path,
+        p: &Profile,
+        concurrency: Option<u32>,
+        send_to: Option<String>,
+        interactive: bool,
+    ) -> Result<Self, u8> {
+        if concurrency == Some(0) {
+            eprintln!("mailcfg: error: --concurrency 0 would test nothing");
+            eprintln!("    fix: give 1 or more (the default is the profile's probe.concurrency)");
+            return Err(EXIT_BAD_INPUT);
+        }
+        let secrets = Secrets::open();
+        if let Some(notice) = secrets.notice() {
+            eprintln!("note: {notice}");
+        }
+        let base = path.parent();
+        let source = match TokenSource::new(&p.tls, base, secrets) {
+            Ok(s) if interactive => s,
+            Ok(s) => s.non_interactive(),
+            Err(e) => {
+                eprintln!("mailcfg: error: {e}");
+                return Err(EXIT_BAD_INPUT);
+            }
+        };
+        let opts = Options {
+            timeout: Duration::from_secs(p.probe.timeout_secs.max(1)),
+            ca_file: p
+                .tls
+                .ca_file
+                .as_ref()
+                .map(|c| base.map_or_else(|| c.clone(), |d| d.join(c))),
+            send_to,
+        };
+        crate::probe::warm_up(opts.ca_file.clone());
+        Ok(Self {
+            source,
+            opts,
+            concurrency: concurrency.unwrap_or(p.probe.concurrency).max(1) as usize,
+            place: Place::Cli {
+                profile: path.display().to_string(),
+            },
+        })
+    }
+}
+
+/// What happens during a run, for whoever shows it.
+pub(super) enum Seen<'a> {
+    /// An account's sign-in, with what the diagnosis finds in it before any test.
+    SignIn(&'a str, &'a SignInSeen, &'a [Diagnosis]),
+    /// A target that could not start, and why.
+    NotTested(&'a str, &'a str),
+    Event(&'a Event),
+}
+
+/// What one run of sign-ins and tests saw, every failure diagnosed from all of it.
+pub(super) struct Outcome {
+    pub seen: BTreeMap<String, SignInSeen>,
+    pub reports: Vec<Report>,
+    pub not_tested: Vec<(String, String)>,
+}
+
+/// Signs in once per account, tests every target (at most `concurrency` at once), and
+/// diagnoses every failure from all the run saw. `on` hears each thing as it happens.
+pub(super) async fn sign_in_and_test(
     p: &Profile,
     targets: Vec<Target>,
-    source: &TokenSource,
-    opts: &Options,
-    concurrency: usize,
-    json: bool,
-    place: &Place,
-) -> u8 {
-    let mut out = Printer::new(json, &targets);
+    setup: &Setup,
+    on_flow: &(dyn Fn(crate::oauth::FlowEvent) + Send + Sync),
+    on: &mut dyn FnMut(Seen<'_>),
+) -> Outcome {
+    let (source, place) = (&setup.source, &setup.place);
     // One token per account, whatever the number of mailboxes it serves.
     let accounts: BTreeSet<String> = targets
         .iter()
@@ -125,12 +171,11 @@ async fn test_all(
         .collect();
     let mut tokens: BTreeMap<String, AccessToken> = BTreeMap::new();
     let mut seen: BTreeMap<String, SignInSeen> = BTreeMap::new();
-    let mut refused = 0usize;
     for name in accounts {
         let Some(acc) = p.account(&name) else {
             continue;
         };
-        match source.token(acc, &print_flow_event).await {
+        match source.token(acc, on_flow).await {
             Ok(t) => {
                 seen.insert(name.clone(), SignInSeen::Token(TokenSeen::of(&t)));
                 tokens.insert(name, t);
@@ -145,12 +190,10 @@ async fn test_all(
         let mut ev = Evidence::new(p, std::time::SystemTime::now());
         ev.sign_ins.push((name, s));
         let found = diagnosis::for_account(&ev, name, place);
-        match s {
-            SignInSeen::Failed(f) => out.sign_in_failed(name, &f.text, found.first()),
-            SignInSeen::Token(_) => out.token_problems(name, &found),
-        }
+        on(Seen::SignIn(name, s, &found));
     }
     let mut jobs = Vec::new();
+    let mut not_tested = Vec::new();
     for target in targets {
         match batch::credential(
             &target,
@@ -159,23 +202,23 @@ async fn test_all(
         ) {
             Ok(cred) => jobs.push(Job { target, cred }),
             Err(why) => {
-                refused += 1;
-                out.not_tested(target.name(), &why);
+                on(Seen::NotTested(target.name(), &why));
+                not_tested.push((target.name().to_owned(), why));
             }
         }
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let runner = async move {
-        let reports = batch::run_all(jobs, opts, concurrency, &tx).await;
+        let reports = batch::run_all(jobs, &setup.opts, setup.concurrency, &tx).await;
         drop(tx);
         reports
     };
-    let printer = async {
+    let listener = async {
         while let Some(e) = rx.recv().await {
-            out.event(&e);
+            on(Seen::Event(&e));
         }
     };
-    let (mut reports, ()) = tokio::join!(runner, printer);
+    let (mut reports, ()) = tokio::join!(runner, listener);
     let found = {
         let mut ev = Evidence::new(p, std::time::SystemTime::now());
         ev.sign_ins = seen.iter().map(|(n, s)| (n.as_str(), s)).collect();
@@ -183,9 +226,34 @@ async fn test_all(
         diagnosis::for_run(&ev, place)
     };
     diagnosis::assign(&mut reports, &found);
-    out.reports(&reports);
-    out.summary(&reports, refused);
-    if refused == 0 && reports.iter().all(|r| r.ok) {
+    Outcome {
+        seen,
+        reports,
+        not_tested,
+    }
+}
+
+async fn test_all(p: &Profile, targets: Vec<Target>, setup: &Setup, json: bool) -> u8 {
+    let mut out = Printer::new(json, &targets);
+    let outcome = sign_in_and_test(
+        p,
+        targets,
+        setup,
+        &print_flow_event,
+        &mut |seen| match seen {
+            Seen::SignIn(name, SignInSeen::Failed(f), found) => {
+                out.sign_in_failed(name, &f.text, found.first());
+            }
+            Seen::SignIn(name, SignInSeen::Token(_), found) => out.token_problems(name, found),
+            Seen::NotTested(target, why) => out.not_tested(target, why),
+            Seen::Event(e) => out.event(e),
+        },
+    )
+    .await;
+    let refused = outcome.not_tested.len();
+    out.reports(&outcome.reports);
+    out.summary(&outcome.reports, refused);
+    if refused == 0 && outcome.reports.iter().all(|r| r.ok) {
         EXIT_OK
     } else {
         EXIT_FAILED

@@ -199,6 +199,8 @@ pub struct Report {
     /// The final event of each step, in order.
     pub steps: Vec<Event>,
     pub transcript: Vec<TranscriptLine>,
+    /// The server's certificate, when TLS got far enough to see one (its expiry is monitored).
+    pub certificate: Option<CertSummary>,
     pub failure: Option<Failure>,
     /// What the failure means, from all the evidence of the run (`crate::diagnosis`); filled
     /// by whoever ran the test, since one test alone cannot know the rest.
@@ -387,6 +389,7 @@ pub(crate) struct Run<'a> {
     pub(crate) opts: &'a Options,
     steps: Vec<Event>,
     failure: Option<Failure>,
+    certificate: Option<CertSummary>,
     /// The host name asked for (the implicit-TLS check after a missing greeting).
     host: String,
     /// SMTP: the address of MAIL FROM (and of RCPT TO without `send_to`).
@@ -419,6 +422,7 @@ impl<'a> Run<'a> {
             opts,
             steps: Vec::new(),
             failure: None,
+            certificate: None,
             host: String::new(),
             sender: String::new(),
             tls: None,
@@ -560,6 +564,7 @@ impl<'a> Run<'a> {
             started_at: self.started_at,
             transcript: self.rec.since(0),
             steps: self.steps,
+            certificate: self.certificate,
             failure: self.failure,
             diagnosis: None,
             ok,
@@ -707,12 +712,18 @@ impl<'a> Run<'a> {
                 None
             }
             Ok(Err(f)) => {
+                if let net::TlsFailure::Expired(Some(c)) | net::TlsFailure::NotYetValid(Some(c)) =
+                    &f
+                {
+                    self.certificate = Some(c.clone());
+                }
                 let (detail, symptom) = tls_failure(&f, host);
                 self.rec.info(&format!("TLS failed: {detail}"));
                 self.fail(&s, detail, &symptom);
                 None
             }
             Ok(Ok((stream, info))) => {
+                self.certificate.clone_from(&info.cert);
                 let mut status = Status::Ok;
                 let mut detail = format!("{info}; name matches \"{host}\"");
                 if let Some(c) = &info.cert

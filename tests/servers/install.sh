@@ -5,9 +5,11 @@
 # so a system instance the package may start does not matter (own ports and base_dir).
 set -euo pipefail
 # chromium is the browser of the delegated sign-in tests; dbus-daemon (dbus-run-session) and
-# gnome-keyring give the keyring tests a real Secret Service; dnsmasq-base (the binary alone, no
-# system service) is the DNS server of the discovery tests.
-packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond openssl curl chromium dbus-daemon gnome-keyring dnsmasq-base)
+# gnome-keyring give the keyring tests a real Secret Service; prometheus brings promtool, which
+# checks `mailcfg check --format prometheus` (its server is never started here); systemd brings
+# systemd-analyze for the monitoring timer's units; dnsmasq-base (the binary alone, no system
+# service) is the DNS server of the discovery tests.
+packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond openssl curl chromium dbus-daemon gnome-keyring prometheus systemd dnsmasq-base)
 missing=()
 # One dpkg-query for all: unknown packages print nothing, so compare against the list.
 installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null | awk '/ install ok installed$/ {print $1}' || true)
