@@ -37,11 +37,46 @@ pub const EXPORT_FORMATS: &[&str] = &[
     "env",
 ];
 
+/// `mailcfg --help`'s closing sections; the man pages (xtask/src/main.rs) render each
+/// `Heading:` paragraph of an `after_long_help` as a section of their own.
+const AFTER_LONG_HELP: &str = "\
+Exit status:
+  0    all good
+  1    a test or sign-in failed, the output could not be written, or discovery found nothing
+  2    bad input: an argument, the profile or the address (the message names the field)
+  130  cancelled with Ctrl+C
+  141  the reader of the output went away (as with `| head`)
+  `mailcfg check` follows the Monitoring Plugins contract instead: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+
+Environment:
+  MAILCFG_CLIENT_SECRET  an app-only account's client secret, instead of the OS keyring's
+  CREDENTIALS_DIRECTORY  systemd's credentials folder: its file mailcfg-client-secret is the client
+                         secret (LoadCredential=mailcfg-client-secret:FILE in the unit)
+  BROWSER                the browser that delegated sign-in opens, instead of the system's
+
+Files:
+  A profile is a TOML file (JSON with the same shape when it ends in .json), written atomically with
+  mode 0600. Secrets are never in it: client secrets, passwords and refresh tokens live in the OS
+  keyring (Secret Service on Linux), service \"mailcfg\". The window keeps the last profile's path and
+  a draft of unsaved changes in ~/.config/mailcfg ($XDG_CONFIG_HOME/mailcfg). The Debian package puts
+  example profiles, a systemd timer and monitoring samples in /usr/share/doc/mailcfg/examples.
+
+See also:
+  mailcfg help COMMAND, or man mailcfg-COMMAND, for each command.";
+
+/// Set up, test and export mail accounts that sign in with OAuth2 (XOAUTH2, OAUTHBEARER)
+///
+/// Without a command, mailcfg opens its window: connected accounts, SMTP transports and mailboxes
+/// with their forms, sign-in with the token explained, the connection test step by step with a
+/// diagnosis of each failure, and the exports. The commands do the same headless, for scripts
+/// and monitoring. Microsoft 365 first; Gmail and any standards-following provider too.
 #[derive(Debug, Parser)]
 #[command(
     name = "mailcfg",
-    version,
-    about = "Set up, test and export OAuth2 (XOAUTH2) mail accounts. Without a subcommand, opens the window."
+    version = env!("MAILCFG_VERSION"),
+    after_help = "Exit status: 0 all good, 1 a test or sign-in failed, 2 bad input, 130 cancelled.\n\
+                  More: mailcfg help COMMAND, mailcfg --help, man mailcfg.",
+    after_long_help = AFTER_LONG_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -69,28 +104,59 @@ pub struct WindowArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check a profile file: syntax, keys, values and how the parts fit together.
+    /// Check a profile file: syntax, keys, values and how the parts fit together
+    ///
+    /// Every finding names the file, the line, the key and the fix. Secrets in the file are
+    /// refused. Exits 0 when the profile is valid (warnings are printed, but pass), 2 when not.
+    #[command(
+        after_help = "Example:\n  mailcfg validate /usr/share/doc/mailcfg/examples/microsoft365-app-only.toml"
+    )]
     Validate {
         /// The profile (.toml, or .json).
         profile: PathBuf,
-        /// One JSON object per finding, one per line.
+        /// One JSON object per finding, one per line (and no summary line).
         #[arg(long)]
         json: bool,
     },
-    /// Sign in with a connected account and explain the token it gets.
+    /// Sign in with a connected account and explain the token it gets
+    ///
+    /// Runs the account's flow: app-only takes the client secret from the OS keyring (stored by
+    /// `mailcfg secret`) or MAILCFG_CLIENT_SECRET; delegated opens the system browser, with a
+    /// one-shot listener on localhost for the answer; device-code prints a code to enter. Then it
+    /// prints the token's audience, tenant, app, roles or scopes, user and expiry, and what the
+    /// profile's mailboxes and transports still lack. An identity provider's refusal (AADSTS…)
+    /// comes back with its cause and fix. The token itself is printed only with --show-token.
+    /// Ctrl+C cancels; a browser sign-in gives up after 5 minutes.
+    #[command(
+        after_help = "Example:\n  MAILCFG_CLIENT_SECRET=… mailcfg token --profile support.toml --account Office365"
+    )]
     Token {
+        /// The profile (.toml, or .json).
         #[arg(long)]
         profile: PathBuf,
-        #[arg(long)]
+        /// The connected account to sign in with (its `name` in the profile).
+        #[arg(long, value_name = "NAME")]
         account: String,
+        /// One JSON object with the claims and what is missing (on failure too).
         #[arg(long)]
         json: bool,
         /// Print the access token itself to stdout (and nothing else).
         #[arg(long)]
         show_token: bool,
     },
-    /// Test mailboxes and transports step by step.
+    /// Test mailboxes and transports step by step
+    ///
+    /// Signs in once per connected account, then tests the mailboxes and transports at once:
+    /// DNS, TCP, TLS (version, cipher, certificate), greeting, capabilities, sign-in (XOAUTH2, or
+    /// a password), then EXAMINE INBOX (IMAP), STAT (POP3), or MAIL FROM and RCPT TO (SMTP). Each
+    /// step prints as it ends. Every failure gets one diagnosis with its evidence, the fix and the
+    /// admin commands to copy. Secrets are masked in all output. Exits 0 when everything passed,
+    /// 1 when something failed.
+    #[command(
+        after_help = "Examples:\n  mailcfg test --profile support.toml\n  mailcfg test --profile support.toml --transport 'Office365 SMTP' --send-to you@contoso.com"
+    )]
     Test {
+        /// The profile (.toml, or .json).
         #[arg(long)]
         profile: PathBuf,
         /// Test this mailbox (repeatable); without --mailbox and --transport, test everything.
@@ -99,18 +165,31 @@ pub enum Command {
         /// Test this transport (repeatable).
         #[arg(long = "transport", value_name = "NAME")]
         transports: Vec<String>,
-        /// Send a short test message to this address through the transports.
+        /// Send a short test message to this address through the transports, instead of
+        /// stopping after RCPT TO (Exchange reports some refusals only at the end of DATA).
         #[arg(long, value_name = "ADDR")]
         send_to: Option<String>,
+        /// One JSON object per event, one per line: each step, the token check, each target's
+        /// report with its diagnosis, the summary.
         #[arg(long)]
         json: bool,
         /// Mailboxes tested at once (default: the profile's probe.concurrency).
         #[arg(long, value_name = "N")]
         concurrency: Option<u32>,
     },
-    /// Check for a monitoring system: sign in and test like `test` (never asking anyone), plus
-    /// the client secret's and certificates' expiry. Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    /// Check for a monitoring system (Nagios, Icinga, Prometheus)
+    ///
+    /// Signs in and tests like `mailcfg test`, but never asks anyone: a delegated account
+    /// refreshes the sign-in stored in the keyring, and a refused refresh is CRITICAL with its fix.
+    /// Adds what decays: the client secret's expiry (`client_secret_expires` in the profile) and
+    /// each server certificate's. Exits as a monitoring plugin does: 0 OK, 1 WARNING, 2 CRITICAL,
+    /// 3 UNKNOWN (a bad profile, no secret, no stored sign-in). A systemd timer and alert rules are
+    /// in /usr/share/doc/mailcfg/examples (the Debian package) or assets/monitoring.
+    #[command(
+        after_help = "Examples:\n  mailcfg check --profile lab.toml\n  mailcfg check --profile lab.toml --format prometheus --output /var/lib/prometheus/node-exporter/mailcfg-lab.prom"
+    )]
     Check {
+        /// The profile (.toml, or .json).
         #[arg(long)]
         profile: PathBuf,
         /// Check this mailbox (repeatable); without --mailbox and --transport, everything.
@@ -119,7 +198,7 @@ pub enum Command {
         /// Check this transport (repeatable).
         #[arg(long = "transport", value_name = "NAME")]
         transports: Vec<String>,
-        /// nagios (plugin output and perfdata), prometheus (text exposition) or json.
+        /// How to write the result.
         #[arg(long, value_enum, default_value = "nagios")]
         format: check_cmd::Format,
         /// Warn when a secret or certificate expires within this many days.
@@ -135,26 +214,51 @@ pub enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 55)]
         timeout: u64,
     },
-    /// Write the profile's settings in another system's format.
+    /// Write the profile's settings in another system's format
+    ///
+    /// toml and json: the profile itself; thunderbird: a Thunderbird autoconfig file
+    /// (config-v1.1.xml); cerb, ce and um: settings sheets for those systems; powershell: the
+    /// Exchange Online PowerShell steps of the set-up, with the app's IDs filled in; env: KEY=value
+    /// lines for scripts. No export holds a secret.
+    #[command(
+        after_help = "Example:\n  mailcfg export --profile support.toml --format powershell --output setup.ps1"
+    )]
     Export {
+        /// The profile (.toml, or .json).
         #[arg(long)]
         profile: PathBuf,
         /// One of: toml, json, thunderbird, cerb, ce, um, powershell, env.
         #[arg(long)]
         format: String,
-        /// Write here (atomically, mode 0600) instead of to stdout.
+        /// Write here (atomically, mode 0600) instead of to stdout; `-` is stdout. Only a regular
+        /// file is replaced, never the profile itself.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Start from an e-mail address: find the provider, the tenant and the servers (MX, Microsoft
-    /// tenant discovery, Thunderbird autoconfig and ISPDB, SRV records), and write a draft profile.
+    /// Start from an e-mail address: find the provider and the servers, write a draft profile
+    ///
+    /// Asks every source at once, each within its own time limit: the domain's MX records,
+    /// Microsoft's tenant discovery, Thunderbird autoconfig (the domain's file, its .well-known
+    /// copy, the ISPDB) and the SRV records of RFC 6186 and 8314. Prints one line per source as
+    /// it answers (on stderr), where each field of the draft came from, then the draft profile,
+    /// which `mailcfg validate` accepts. Exits 0 when something was found, 1 when nothing was, 2
+    /// for a bad address. Ctrl+C cancels.
+    #[command(after_help = "Example:\n  mailcfg discover you@contoso.com --output contoso.toml")]
     Discover(DiscoverArgs),
-    /// Store an account's client secret in the OS keyring. The secret is read from standard input,
-    /// never from the command line, where the shell history and other users could see it.
+    /// Store an account's client secret in the OS keyring
+    ///
+    /// The secret is read from the first line of standard input, never from the command line,
+    /// where the shell history and other users could see it. It is kept under service "mailcfg",
+    /// entry "account:NAME", where `token`, `test` and the window find it.
+    #[command(
+        after_help = "Example:\n  mailcfg secret --profile support.toml --account Office365 < secret.txt"
+    )]
     Secret {
+        /// The profile (.toml, or .json).
         #[arg(long)]
         profile: PathBuf,
-        #[arg(long)]
+        /// The connected account whose secret this is (its `name` in the profile).
+        #[arg(long, value_name = "NAME")]
         account: String,
         /// Remove the account's stored client secret and refresh token (sign out) instead.
         #[arg(long)]

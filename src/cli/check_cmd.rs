@@ -17,8 +17,11 @@ use crate::profile::{self, Severity};
 /// How the check is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// A Nagios/Icinga plugin's status line and perfdata
     Nagios,
+    /// Prometheus text exposition format, for node_exporter's textfile collector
     Prometheus,
+    /// One JSON object
     Json,
 }
 
