@@ -52,7 +52,8 @@ pub struct WindowArgs {
     /// Sign in and test every mailbox and transport as soon as the window opens.
     #[arg(long)]
     pub test_all: bool,
-    /// Show this item first: account:NAME, transport:NAME, mailbox:NAME or settings (screenshots).
+    /// Show this item first: account:NAME, transport:NAME, mailbox:NAME, setup:NAME (the account
+    /// with "Set it up for me…" open) or settings (screenshots).
     #[arg(long, hide = true, value_name = "ITEM")]
     pub select: Option<String>,
     /// Close the window after this many frames (screenshots and smoke tests).

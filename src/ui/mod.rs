@@ -6,6 +6,7 @@ pub mod app;
 mod checklist_view;
 mod evidence;
 mod forms;
+mod setup;
 mod signin;
 pub mod testview;
 mod view;
