@@ -265,6 +265,40 @@ fn an_invalid_port_is_said_at_the_field_and_the_profile_keeps_the_last_good_one(
 }
 
 #[test]
+fn a_line_break_in_a_username_and_a_send_to_that_is_no_address_are_said_at_their_fields() {
+    let cfg = tempfile::tempdir().unwrap();
+    let mut a = app(cfg.path(), None, Secrets::memory_only());
+    a.selected = Selected::Transport(0);
+    // As a paste would leave it: a line break that would inject a command.
+    a.profile.transports[0].username =
+        Some("shared@contoso.com>\r\nRCPT TO:<injected@evil.example".into());
+    let mut h = harness(a);
+    h.run();
+    h.get_by_label_contains("contains the control character \\u{d}");
+    type_into(
+        &mut h,
+        "Send test to",
+        "someone@example.com, evil@example.test",
+    );
+    h.get_by_label_contains("this is not a mail address");
+    h.get_by_label("Test").click();
+    h.run();
+    assert!(
+        h.state()
+            .status
+            .as_ref()
+            .is_some_and(|(error, s)| *error && s.starts_with("Not tested")),
+        "{:?}",
+        h.state().status
+    );
+    type_into(&mut h, "Send test to", "someone@example.com");
+    assert!(
+        h.query_by_label_contains("this is not a mail address")
+            .is_none()
+    );
+}
+
+#[test]
 fn save_and_reopen_give_the_same_profile_and_the_last_one_is_reopened() {
     let cfg = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();

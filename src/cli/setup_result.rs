@@ -7,6 +7,7 @@ use std::io::Read;
 use std::path::Path;
 use std::time::SystemTime;
 
+use super::output::{say, tell};
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, load_account};
 use crate::checklist::{self, State};
 use crate::diagnosis::Evidence;
@@ -29,18 +30,18 @@ pub(super) fn run(path: &Path, account: &str) -> u8 {
         return EXIT_BAD_INPUT;
     };
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        eprintln!("Paste the lines the set-up script printed, then press Ctrl+D:");
+        tell!("Paste the lines the set-up script printed, then press Ctrl+D:");
     }
     let bytes = match read_bounded(MAX_RESULT_BYTES) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("mailcfg setup-result: error: cannot read standard input: {e}");
+            tell!("mailcfg setup-result: error: cannot read standard input: {e}");
             return EXIT_BAD_INPUT;
         }
     };
     let refused = |e: &result::ResultError| {
-        eprintln!("mailcfg setup-result: error: {e}");
-        eprintln!("    fix: {}", e.fix());
+        tell!("mailcfg setup-result: error: {e}");
+        tell!("    fix: {}", e.fix());
         EXIT_BAD_INPUT
     };
     if bytes.len() > MAX_RESULT_BYTES {
@@ -55,6 +56,13 @@ pub(super) fn run(path: &Path, account: &str) -> u8 {
         Ok(r) => r,
         Err(e) => return refused(&e),
     };
+    if let Some(secret) = &r.client_secret {
+        // Masked in every output from here on, whatever prints it.
+        crate::redact::register(
+            secrecy::ExposeSecret::expose_secret(secret),
+            "(client secret)",
+        );
+    }
     let Some(acc) = p.accounts.iter_mut().find(|a| a.name == account) else {
         return EXIT_BAD_INPUT;
     };
@@ -64,16 +72,16 @@ pub(super) fn run(path: &Path, account: &str) -> u8 {
     };
     let acc = acc.clone();
     if applied.changes.is_empty() {
-        println!("The profile has these values already.");
+        say!("The profile has these values already.");
     } else {
         if let Err(e) = profile::save(&p, path) {
-            eprintln!("mailcfg setup-result: error: {e}");
-            eprintln!("    fix: check that the profile's folder is writable; nothing was changed");
+            tell!("mailcfg setup-result: error: {e}");
+            tell!("    fix: check that the profile's folder is writable; nothing was changed");
             return EXIT_FAILED;
         }
-        println!("Saved in {}:", path.display());
+        say!("Saved in {}:", path.display());
         for c in &applied.changes {
-            println!("  {c}");
+            say!("  {c}");
         }
     }
     let code = match &r.client_secret {
@@ -82,11 +90,11 @@ pub(super) fn run(path: &Path, account: &str) -> u8 {
     };
     print_checklist(&p, &acc, &r.reported());
     if let Some(step) = &r.failed_step {
-        eprintln!("The script stopped at step {step}: fix what it said and run it again.");
+        tell!("The script stopped at step {step}: fix what it said and run it again.");
         return EXIT_FAILED;
     }
     if code == EXIT_OK {
-        println!(
+        say!(
             "Next: prove it with `mailcfg test --profile {}` (Exchange can take up to an hour to apply new permissions).",
             path.display()
         );
@@ -99,22 +107,22 @@ fn store_secret(account: &str, secret: &secrecy::SecretString) -> u8 {
     let secrets = Secrets::open();
     match secrets.set(&account_entry(account), Kind::ClientSecret, Some(secret)) {
         Ok(()) if secrets.is_persistent() => {
-            println!("Stored the new client secret of account \"{account}\" in the OS keyring.");
+            say!("Stored the new client secret of account \"{account}\" in the OS keyring.");
             EXIT_OK
         }
         Ok(()) => {
-            eprintln!(
+            tell!(
                 "warning: {}",
                 secrets.notice().unwrap_or("no OS keyring is available")
             );
-            eprintln!(
+            tell!(
                 "    The client secret is kept for this run only. Keep the script's output, and store the secret with `mailcfg secret --profile P --account A` once a keyring is available (or set MAILCFG_CLIENT_SECRET)."
             );
             EXIT_OK
         }
         Err(e) => {
-            eprintln!("mailcfg setup-result: error: {e}");
-            eprintln!(
+            tell!("mailcfg setup-result: error: {e}");
+            tell!(
                 "    fix: unlock the keyring and paste the result again, or store the secret with `mailcfg secret`"
             );
             EXIT_FAILED
@@ -130,7 +138,7 @@ fn print_checklist(
 ) {
     let mut ev = Evidence::new(p, SystemTime::now());
     ev.setup_reported = reported.iter().map(|s| (acc.name.as_str(), s)).collect();
-    println!("Set-up checklist of \"{}\":", acc.name);
+    say!("Set-up checklist of \"{}\":", acc.name);
     for (n, item) in checklist::checklist(&ev, acc, &[], SystemTime::now())
         .iter()
         .enumerate()
@@ -141,6 +149,6 @@ fn print_checklist(
             State::Warning => "warning",
             State::Unknown => "to check",
         };
-        println!("  {:>2}. {:<8} {}", n + 1, state, item.title);
+        say!("  {:>2}. {:<8} {}", n + 1, state, item.title);
     }
 }

@@ -147,7 +147,8 @@ impl App {
         });
         let last = config_dir
             .as_ref()
-            .and_then(|d| std::fs::read_to_string(d.join(LAST_FILE)).ok())
+            .and_then(|d| crate::files::read_limited(&d.join(LAST_FILE), 64 * 1024).ok())
+            .and_then(|b| String::from_utf8(b).ok())
             .map(|s| PathBuf::from(s.trim()));
         let (profile, path) = match opts.open.or(last) {
             Some(p) => match profile::load(&p) {
@@ -534,7 +535,14 @@ impl App {
         {
             self.engine.cancel(job);
         }
-        let send_to = Some(self.send_to.trim().to_owned()).filter(|s| !s.is_empty());
+        let send_to = match send_to_address(&self.send_to) {
+            Ok(a) => a,
+            Err(why) => {
+                // The field shows why (forms.rs); nothing is sent to an address that is not one.
+                self.status = Some((true, format!("Not tested: \"Send test to\" {why}.")));
+                return;
+            }
+        };
         let base_dir = self.base_dir();
         let job = super::testview::start(
             &mut self.engine,
@@ -793,4 +801,13 @@ fn config_dir() -> Option<PathBuf> {
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
     };
     base.map(|b| b.join("mailcfg"))
+}
+
+/// The "Send test to" field: empty is no message; anything else must be a mail address.
+pub fn send_to_address(text: &str) -> Result<Option<lettre::Address>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    crate::profile::mail_address(t).map(Some)
 }

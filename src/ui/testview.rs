@@ -100,7 +100,7 @@ pub fn start(
     profile: &Profile,
     base_dir: Option<&Path>,
     target: &Target,
-    send_to: Option<String>,
+    send_to: Option<lettre::Address>,
 ) -> JobId {
     let t = match target {
         Target::Mailbox(n) => profile
