@@ -441,28 +441,6 @@ Copy the lines above into mailcfg now: they hold the client secret's Value, show
     )
 }
 
-/// Runs a shell script under a private D-Bus session with an unlocked GNOME Keyring.
-fn with_keyring(script: &str, env: &[(&str, &str)]) -> Output {
-    let home = tempfile::tempdir().unwrap();
-    let mut c = Command::new("dbus-run-session");
-    c.args([
-        "--",
-        "sh",
-        "-c",
-        &format!(
-            "echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1\n{script}"
-        ),
-    ])
-    .env("HOME", home.path())
-    .env("MAILCFG", BIN)
-    .env_remove("MAILCFG_CLIENT_SECRET")
-    .env_remove("DBUS_SESSION_BUS_ADDRESS");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_result_fills_the_account_and_the_keyring_and_the_token_follows() {
     let idp = Idp::start(Config::default()).await.unwrap();
@@ -479,24 +457,21 @@ async fn a_result_fills_the_account_and_the_keyring_and_the_token_follows() {
         ),
     );
     // In one keyring session: read the result, then sign in with the secret it stored.
-    let o = tokio::task::spawn_blocking({
-        let (p, input) = (p.clone(), input.clone());
-        move || {
-            with_keyring(
-                r#"set -e
+    let home = tempfile::tempdir().unwrap();
+    let o = support::keyring::with_keyring(
+        home.path(),
+        BIN,
+        r#"set -e
 "$MAILCFG" setup-result --profile "$P" --account App < "$IN"
 "$MAILCFG" token --profile "$P" --account App --json > "$D/token.json"
 echo finished"#,
-                &[
-                    ("P", p.to_str().unwrap()),
-                    ("IN", input.to_str().unwrap()),
-                    ("D", dir_str(&p)),
-                ],
-            )
-        }
-    })
-    .await
-    .unwrap();
+        &[
+            ("P", p.to_str().unwrap()),
+            ("IN", input.to_str().unwrap()),
+            ("D", dir_str(&p)),
+        ],
+    )
+    .await;
     let (out, err) = (
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),

@@ -4,6 +4,8 @@
 
 pub mod app;
 mod checklist_view;
+pub mod discover;
+mod discover_apply;
 mod evidence;
 mod forms;
 mod setup;
@@ -35,6 +37,7 @@ pub fn run(args: &WindowArgs) -> eframe::Result<()> {
             config_dir: None,
             test_all: args.test_all,
             select: args.select.clone(),
+            start_screen: true,
         },
         secrets,
     )
