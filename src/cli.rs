@@ -12,6 +12,7 @@ mod check_cmd;
 mod discover_cmd;
 pub mod output;
 mod probe_cmd;
+mod setup_result;
 
 pub use discover_cmd::DiscoverArgs;
 use output::{say, tell};
@@ -35,6 +36,7 @@ pub const EXPORT_FORMATS: &[&str] = &[
     "um",
     "powershell",
     "env",
+    "setup",
 ];
 
 /// `mailcfg --help`'s closing sections; the man pages (xtask/src/main.rs) render each
@@ -94,7 +96,8 @@ pub struct WindowArgs {
     /// Sign in and test every mailbox and transport as soon as the window opens.
     #[arg(long)]
     pub test_all: bool,
-    /// Show this item first: account:NAME, transport:NAME, mailbox:NAME or settings (screenshots).
+    /// Show this item first: account:NAME, transport:NAME, mailbox:NAME, setup:NAME (the account
+    /// with "Set it up for me…" open) or settings (screenshots).
     #[arg(long, hide = true, value_name = "ITEM")]
     pub select: Option<String>,
     /// Close the window after this many frames (screenshots and smoke tests).
@@ -219,21 +222,51 @@ pub enum Command {
     /// toml and json: the profile itself; thunderbird: a Thunderbird autoconfig file
     /// (config-v1.1.xml); cerb, ce and um: settings sheets for those systems; powershell: the
     /// Exchange Online PowerShell steps of the set-up, with the app's IDs filled in; env: KEY=value
-    /// lines for scripts. No export holds a secret.
+    /// lines for scripts; setup: one PowerShell script for Azure Cloud Shell that does every Entra
+    /// ID and Exchange Online step of an account (its result goes back in with `mailcfg
+    /// setup-result`). No export holds a secret.
     #[command(
-        after_help = "Example:\n  mailcfg export --profile support.toml --format powershell --output setup.ps1"
+        after_help = "Examples:\n  mailcfg export --profile support.toml --format powershell --output steps.ps1\n  mailcfg export --profile support.toml --format setup --account Office365 --output setup.ps1"
     )]
     Export {
         /// The profile (.toml, or .json).
         #[arg(long)]
         profile: PathBuf,
-        /// One of: toml, json, thunderbird, cerb, ce, um, powershell, env.
+        /// One of: toml, json, thunderbird, cerb, ce, um, powershell, env, setup.
         #[arg(long)]
         format: String,
         /// Write here (atomically, mode 0600) instead of to stdout; `-` is stdout. Only a regular
         /// file is replaced, never the profile itself.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// setup: the account to set up (needed when the profile has several).
+        #[arg(long, value_name = "NAME")]
+        account: Option<String>,
+        /// setup: how many months the new client secret is valid (1 to 24).
+        #[arg(long, value_name = "N", default_value_t = crate::export::setup::DEFAULT_SECRET_MONTHS,
+              value_parser = clap::value_parser!(u32).range(1..=24))]
+        secret_months: u32,
+        /// setup: end the script with `Invoke-MailcfgSetup -WhatIf`, a preview that changes nothing.
+        #[arg(long)]
+        what_if: bool,
+    },
+    /// Read the set-up script's result back into the account
+    ///
+    /// Reads the lines that the script of `mailcfg export --format setup` printed in Azure Cloud
+    /// Shell from standard input: the tenant, client ID, enterprise object ID and the secret's
+    /// expiry go into the profile (saved atomically), the new client secret into the OS keyring,
+    /// never the profile. Then it prints the set-up checklist with the steps the script did, and
+    /// the test to run next. docs/setup.md has the steps.
+    #[command(
+        after_help = "Example:\n  mailcfg setup-result --profile support.toml --account Office365 < cloud-shell-output.txt"
+    )]
+    SetupResult {
+        /// The profile (.toml, or .json) to fill in.
+        #[arg(long)]
+        profile: PathBuf,
+        /// The connected account that the script set up (its `name` in the profile).
+        #[arg(long, value_name = "NAME")]
+        account: String,
     },
     /// Start from an e-mail address: find the provider and the servers, write a draft profile
     ///
@@ -317,7 +350,20 @@ pub fn run(command: Command) -> ExitCode {
             profile,
             format,
             output,
-        } => export(&profile, &format, output.as_deref()),
+            account,
+            secret_months,
+            what_if,
+        } => export(
+            &profile,
+            &format,
+            output.as_deref(),
+            crate::export::setup::SetupOptions {
+                account: account.as_deref(),
+                secret_months,
+                what_if,
+            },
+        ),
+        Command::SetupResult { profile, account } => setup_result::run(&profile, &account),
         Command::Secret {
             profile,
             account,
@@ -719,7 +765,12 @@ impl TestArgs {
     }
 }
 
-fn export(path: &Path, format: &str, output: Option<&Path>) -> u8 {
+fn export(
+    path: &Path,
+    format: &str,
+    output: Option<&Path>,
+    setup: crate::export::setup::SetupOptions<'_>,
+) -> u8 {
     use crate::export::{ExportError, ExportFormat, ExportOptions};
     let Ok(format) = format.parse::<ExportFormat>() else {
         tell!("mailcfg export: error: unknown format \"{format}\"");
@@ -751,6 +802,7 @@ fn export(path: &Path, format: &str, output: Option<&Path>) -> u8 {
     let opts = ExportOptions {
         secrets: None,
         html: format.is_sheet() && output.is_some_and(is_html),
+        setup,
     };
     let text = match crate::export::export(&p, format, &opts) {
         Ok(t) => t,
@@ -758,7 +810,9 @@ fn export(path: &Path, format: &str, output: Option<&Path>) -> u8 {
             tell!("{}: error: {e}", path.display());
             tell!("    fix: {}", e.fix());
             return match e {
-                ExportError::NotApplicable { .. } => EXIT_BAD_INPUT,
+                ExportError::NotApplicable { .. }
+                | ExportError::AccountNeeded { .. }
+                | ExportError::NoSuchAccount { .. } => EXIT_BAD_INPUT,
                 ExportError::Encode { .. } => EXIT_FAILED,
             };
         }
