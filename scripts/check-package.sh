@@ -42,7 +42,7 @@ expect=(/usr/bin/mailcfg /usr/share/applications/mailcfg.desktop
 for f in "${expect[@]}"; do grep -qxF "$f" "$work/files" || fail "the package has no $f"; done
 # A man page for every command that `mailcfg --help` lists.
 dpkg-deb -x "$deb" "$work/root"
-for c in $("$work/root/usr/bin/mailcfg" --help | awk '/^Commands:/ {on=1; next} /^$/ {on=0} on && $1 != "help" {print $1}'); do
+for c in $("$work/root/usr/bin/mailcfg" --help | awk '/^Commands:/ {on=1; next} /^$/ {on=0} on && /^  [a-z]/ && $1 != "help" {print $1}'); do
   grep -qxF "/usr/share/man/man1/mailcfg-$c.1.gz" "$work/files" || fail "no man page for mailcfg $c"
 done
 
