@@ -30,6 +30,24 @@ pub fn connect_line(tenant: Option<&str>) -> String {
     }
 }
 
+/// Sets `$objectId` to the Enterprise application's object ID of the app (Microsoft Graph
+/// PowerShell, after `Connect-MgGraph`), for the lines that need it when the profile lacks it.
+pub fn lookup_object_id_line(client_id: &str) -> String {
+    let filter = if client_id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        format!("\"appId eq '{client_id}'\"")
+    } else {
+        // Not a GUID: pass it through a format string, which PowerShell never re-parses.
+        format!(
+            "(\"appId eq '{{0}}'\" -f {})",
+            ps_quote(&client_id.replace('\'', "''"))
+        )
+    };
+    format!("$objectId = (Get-MgServicePrincipal -Filter {filter}).Id")
+}
+
 /// `app_id` `None` refers to `$appId` and `object_id` `None` to `$objectId`: values the script
 /// looks up (or, in the `setup` script, creates) before this line.
 pub fn new_service_principal_line(
@@ -215,19 +233,6 @@ fn account_steps(s: &mut Script, p: &Profile, a: &Account) -> bool {
         let object_id = a.enterprise_object_id.as_deref();
         if object_id.is_none() {
             graph = true;
-            let filter = if a
-                .client_id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-')
-            {
-                format!("\"appId eq '{}'\"", a.client_id)
-            } else {
-                // Not a GUID: pass it through a variable, which PowerShell never re-parses.
-                format!(
-                    "(\"appId eq '{{0}}'\" -f {})",
-                    ps_quote(&a.client_id.replace('\'', "''"))
-                )
-            };
             let connect = match a.tenant.as_deref() {
                 Some(t) => format!(
                     "Connect-MgGraph -TenantId {} -Scopes 'Application.Read.All' -NoWelcome",
@@ -245,7 +250,7 @@ fn account_steps(s: &mut Script, p: &Profile, a: &Account) -> bool {
                     "Install-Module -Name Microsoft.Graph.Applications -Scope CurrentUser".into(),
                     "Import-Module Microsoft.Graph.Applications".into(),
                     connect,
-                    format!("$objectId = (Get-MgServicePrincipal -Filter {filter}).Id"),
+                    lookup_object_id_line(&a.client_id),
                 ],
             );
         }
