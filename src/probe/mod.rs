@@ -57,6 +57,7 @@ pub fn warm_up(ca_file: Option<PathBuf>) {
         let _ = net::Tls::new(ca_file.as_deref());
     });
 }
+pub use batch::Target;
 pub use diagnose::Diagnosis;
 use diagnose::Symptom;
 use transcript::Recorder;
@@ -285,14 +286,14 @@ pub async fn test_mailbox(
         mailbox: cred.user().unwrap_or(&m.user).to_owned(),
     };
     let mut run = Run::new(&m.name, kind, events, opts, ctx);
-    let target = Target {
+    let endpoint = Endpoint {
         host: &m.host,
         port: m.port,
         encryption: m.encryption,
     };
     match kind {
-        TargetKind::Imap => imap::run(&mut run, &target, &cred).await,
-        _ => pop3::run(&mut run, &target, &cred).await,
+        TargetKind::Imap => imap::run(&mut run, &endpoint, &cred).await,
+        _ => pop3::run(&mut run, &endpoint, &cred).await,
     }
     run.finish()
 }
@@ -317,17 +318,17 @@ pub async fn test_transport(
             .to_owned(),
     };
     let mut run = Run::new(&t.name, TargetKind::Smtp, events, opts, ctx);
-    let target = Target {
+    let endpoint = Endpoint {
         host: &t.host,
         port: t.port,
         encryption: t.encryption,
     };
-    smtp::run(&mut run, &target, &cred).await;
+    smtp::run(&mut run, &endpoint, &cred).await;
     run.finish()
 }
 
-/// Where to connect.
-pub(crate) struct Target<'a> {
+/// Where to connect (the host, port and encryption of a [`Target`]).
+pub(crate) struct Endpoint<'a> {
     pub host: &'a str,
     pub port: u16,
     pub encryption: Encryption,
@@ -516,7 +517,7 @@ impl<'a> Run<'a> {
     }
 
     /// DNS, TCP connect and (for implicit TLS) the TLS handshake.
-    pub(crate) async fn open(&mut self, t: &Target<'_>) -> Option<net::Conn> {
+    pub(crate) async fn open(&mut self, t: &Endpoint<'_>) -> Option<net::Conn> {
         // DNS
         let s = self.begin(Step::Dns);
         let addrs = match self.timed(net::resolve(t.host, t.port)).await {
@@ -604,7 +605,7 @@ impl<'a> Run<'a> {
     pub(crate) async fn upgrade(
         &mut self,
         io: lines::Lines,
-        t: &Target<'_>,
+        t: &Endpoint<'_>,
         verb: &str,
     ) -> Option<lines::Lines> {
         if io.has_pending() {
@@ -677,7 +678,7 @@ impl<'a> Run<'a> {
 
     /// Whether sign-in must not go ahead: no TLS, and the server is not this computer. (A token or
     /// password sent in clear text to another host is exposed to everyone on the path.)
-    pub(crate) fn refuse_clear_text(&mut self, s: &Started, t: &Target<'_>) -> bool {
+    pub(crate) fn refuse_clear_text(&mut self, s: &Started, t: &Endpoint<'_>) -> bool {
         let local = self.addr.is_some_and(|a| a.ip().is_loopback());
         if t.encryption != Encryption::None || local {
             return false;

@@ -12,7 +12,7 @@ use super::diagnose::Symptom;
 use super::lines::Lines;
 use super::net::Conn;
 use super::sasl;
-use super::{Credential, Run, Started, Status, Step, Target};
+use super::{Credential, Endpoint, Run, Started, Status, Step};
 use crate::profile::Encryption;
 
 /// One SMTP reply: its code and its lines (text after the code).
@@ -121,7 +121,7 @@ async fn command(
     Some(r)
 }
 
-pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
+pub(crate) async fn run(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential) {
     let after_connect = [
         Step::Greeting,
         Step::Capabilities,
@@ -178,7 +178,7 @@ fn auth_mechs(caps: &[String]) -> Vec<String> {
 }
 
 #[allow(clippy::too_many_lines)] // the steps in order, read top to bottom
-async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Conn) -> Option<()> {
+async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: Conn) -> Option<()> {
     let mut io = Lines::new(conn, run.rec.clone());
 
     // Greeting (may be several lines).
@@ -359,7 +359,7 @@ async fn auth_login(
 /// Exchange reports a mailbox it may not use only at the end of DATA.
 async fn send_step(
     run: &mut Run<'_>,
-    t: &Target<'_>,
+    t: &Endpoint<'_>,
     cred: &Credential,
     caps: &[String],
     io: &mut Lines,
