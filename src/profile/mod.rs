@@ -12,7 +12,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-pub use file::{Format, LoadError, SaveError, load, load_str, save, to_string, write_atomic};
+pub use file::{
+    Format, LoadError, SaveError, load, load_str, read, read_str, save, to_string, write_atomic,
+};
 pub use locate::{Position, Seg};
 pub use validate::{Finding, SECRET_EXPIRY_WARNING_DAYS, Severity, days_until, validate};
 
