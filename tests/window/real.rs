@@ -1,134 +1,16 @@
-//! The window, driven headless with egui_kittest and found by its labels, against the real test
-//! servers: sign in app-only at the local identity provider, test a mailbox and a transport,
-//! see a failure explained, an invalid port said at its field, save and reopen, the crash draft.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::many_single_char_names
-)]
-
-mod support;
-
-use std::path::Path;
-use std::time::{Duration, Instant};
+//! Against the real servers: sign in app-only at the local identity provider, test a mailbox and
+//! a transport, see a failure explained and the checklist point at the fix, a password mailbox,
+//! Test all's concurrency, exports.
 
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use mailcfg::profile::{self, Profile, Protocol, presets};
-use mailcfg::secrets::{Kind, Secrets, account_entry};
-use mailcfg::ui::testview::Target;
-use mailcfg::ui::{App, Options, Selected, SignIn};
-use support::{TestServers, defaults};
+use mailcfg::engine::Pick;
+use mailcfg::profile::{self, presets};
+use mailcfg::secrets::{Kind, Secrets};
+use mailcfg::ui::{Action, Nav, TargetName};
 
-fn harness(app: App) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1100.0, 900.0))
-        .with_max_steps(50)
-        .build_ui_state(|ui, app: &mut App| app.ui(ui), app)
-}
-
-fn app(config: &Path, open: Option<&Path>, secrets: Secrets) -> App {
-    App::new(
-        Options {
-            open: open.map(Path::to_path_buf),
-            config_dir: Some(config.to_path_buf()),
-            ..Options::default()
-        },
-        secrets,
-    )
-    .unwrap()
-}
-
-/// Steps the window until `done` holds (the engine wakes it from its own threads).
-fn until(h: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) -> bool) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(40),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    h.run();
-}
-
-/// Replaces a text field's content by typing, as a person would (select all, type).
-fn type_into(h: &mut Harness<'_, App>, label: &str, text: &str) {
-    h.get_by_role_and_label(Role::TextInput, label).focus();
-    h.run();
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run();
-    h.get_by_role_and_label(Role::TextInput, label)
-        .type_text(text);
-    h.run();
-}
-
-/// The Microsoft 365 preset, pointed at the test servers: the account at the local identity
-/// provider, the transport at submission, the mailbox still at Microsoft's host (the test types
-/// the local one into the form).
-fn preset_for(s: &TestServers) -> Profile {
-    let mut p = presets::microsoft365_profile();
-    let name = p.accounts[0].name.clone();
-    let a = &mut p.accounts[0];
-    a.tenant = Some(defaults::TENANT_ID.into());
-    defaults::APP_CLIENT_ID.clone_into(&mut a.client_id);
-    a.authority = Some(s.authority().to_owned());
-    let mut t = presets::MICROSOFT365_SMTP.transport("Send", defaults::MAILBOX, Some(&name));
-    "127.0.0.1".clone_into(&mut t.host);
-    t.port = s.ports.submission;
-    p.transports = vec![t];
-    p.mailboxes = vec![presets::MICROSOFT365_IMAP.mailbox(
-        "Inbox",
-        Protocol::Imap,
-        defaults::MAILBOX,
-        Some(&name),
-    )];
-    p.tls.ca_file = Some(s.ca_file().to_owned());
-    p
-}
-
-/// [`preset_for`] with the mailbox on the local IMAPS port too.
-fn all_on_servers(s: &TestServers) -> Profile {
-    let mut p = preset_for(s);
-    "127.0.0.1".clone_into(&mut p.mailboxes[0].host);
-    p.mailboxes[0].port = s.ports.imaps;
-    p
-}
-
-fn secrets_with_app_secret(account: &str) -> Secrets {
-    let s = Secrets::memory_only();
-    s.set(
-        &account_entry(account),
-        Kind::ClientSecret,
-        Some(&defaults::APP_SECRET.to_owned().into()),
-    )
-    .unwrap();
-    s
-}
-
-fn servers() -> (tokio::runtime::Runtime, TestServers) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let s = rt.block_on(TestServers::start()).unwrap();
-    (rt, s)
-}
-
-#[test]
-fn first_start_opens_on_the_microsoft_365_preset() {
-    let cfg = tempfile::tempdir().unwrap();
-    let mut h = harness(app(cfg.path(), None, Secrets::memory_only()));
-    h.run();
-    assert_eq!(h.state().profile, presets::microsoft365_profile());
-    assert_eq!(h.state().title(), "mailcfg — new profile");
-    h.get_by_role_and_label(Role::TextInput, "Client ID");
-    h.get_by_label("Get token");
-    h.get_by_label("Office365 SMTP");
-}
+use crate::support::{self, defaults};
+use crate::*;
 
 #[test]
 fn sign_in_app_only_then_test_the_mailbox_and_the_transport_all_green() {
@@ -146,17 +28,7 @@ fn sign_in_app_only_then_test_the_mailbox_and_the_transport_all_green() {
     h.run();
 
     // Sign in app-only: the token card shows the roles and no problem.
-    h.get_by_label("Get token").click();
-    h.run();
-    until(&mut h, "the token", |a| {
-        matches!(
-            a.sign_ins.get("Office365"),
-            Some(SignIn::Done(_) | SignIn::Failed(_))
-        )
-    });
-    if let Some(SignIn::Failed(e)) = h.state().sign_ins.get("Office365") {
-        panic!("sign-in failed: {e}");
-    }
+    get_token(&mut h, "Get token");
     h.get_by_label("IMAP.AccessAsApp POP.AccessAsApp SMTP.SendAsApp");
     h.get_by_label_contains("The token carries what this account's mailboxes and transports need");
 
@@ -165,21 +37,14 @@ fn sign_in_app_only_then_test_the_mailbox_and_the_transport_all_green() {
     h.run();
     type_into(&mut h, "Host", "127.0.0.1");
     type_into(&mut h, "Port", &s.ports.imaps.to_string());
-    assert_eq!(h.state().profile.mailboxes[0].port, s.ports.imaps);
+    assert_eq!(h.state().profile().mailboxes[0].port, s.ports.imaps);
     assert!(h.state().dirty(), "edits mark the profile changed");
     assert!(h.state().title().ends_with('•'), "{}", h.state().title());
     h.get_by_label("Test").click();
-    h.run();
-    let inbox = Target::Mailbox("Inbox".into());
-    until(&mut h, "the IMAP test", |a| {
-        a.tests.get(&inbox).is_some_and(|t| !t.running())
-    });
-    let run = h.state().tests[&inbox].clone();
-    let report = run
-        .report
-        .as_ref()
-        .unwrap_or_else(|| panic!("no report: {:?}", run.not_started));
-    assert!(report.ok, "{:#?}", report.steps);
+    h.step();
+    until(&mut h, "the IMAP test", |a| tested(a, &inbox()));
+    let r0 = report(h.state(), &inbox());
+    assert!(r0.ok, "{:#?}", r0.steps);
     h.get_by_label_contains("Connected: every step passed");
     for step in [
         "DNS",
@@ -193,8 +58,7 @@ fn sign_in_app_only_then_test_the_mailbox_and_the_transport_all_green() {
         h.get_by_label(step);
     }
     assert!(
-        report
-            .steps
+        r0.steps
             .iter()
             .all(|e| e.status != mailcfg::probe::Status::Failed)
     );
@@ -203,22 +67,12 @@ fn sign_in_app_only_then_test_the_mailbox_and_the_transport_all_green() {
     h.get_by_label("Send").click();
     h.run();
     h.get_by_label("Test").click();
-    h.run();
-    let send = Target::Transport("Send".into());
-    until(&mut h, "the SMTP test", |a| {
-        a.tests.get(&send).is_some_and(|t| !t.running())
-    });
-    let r = h.state().tests[&send].report.clone().unwrap();
+    h.step();
+    until(&mut h, "the SMTP test", |a| tested(a, &send()));
+    let r = report(h.state(), &send());
     assert!(r.ok, "{:#?}", r.steps);
     // One token served both tests and the card: fetched once.
-    assert_eq!(
-        s.idp
-            .requests()
-            .iter()
-            .filter(|r| r.grant_type.as_deref() == Some("client_credentials"))
-            .count(),
-        1
-    );
+    assert_eq!(app_tokens(&s), 1);
 }
 
 #[test]
@@ -228,139 +82,23 @@ fn a_failed_test_shows_its_diagnosis() {
     let cfg = tempfile::tempdir().unwrap();
     let p = all_on_servers(&s);
     let name = p.accounts[0].name.clone();
-    let mut a = app(cfg.path(), None, secrets_with_app_secret(&name));
-    a.profile = p;
-    a.selected = Selected::Mailbox(0);
+    let a = app_with(
+        cfg.path(),
+        p,
+        Nav::Mailbox(0),
+        secrets_with_app_secret(&name),
+    );
     let mut h = harness(a);
     h.run();
     h.get_by_label("Test").click();
-    h.run();
-    let inbox = Target::Mailbox("Inbox".into());
-    until(&mut h, "the IMAP test", |a| {
-        a.tests.get(&inbox).is_some_and(|t| !t.running())
-    });
-    let report = h.state().tests[&inbox].report.clone().unwrap();
-    assert!(!report.ok);
-    let d = report.diagnosis.clone().expect("a diagnosis");
+    h.step();
+    until(&mut h, "the IMAP test", |a| tested(a, &inbox()));
+    let r = report(h.state(), &inbox());
+    assert!(!r.ok);
+    let d = r.diagnosis.clone().expect("a diagnosis");
     h.get_by_label(&d.title);
     h.get_by_label_contains("Fix:");
     h.get_by_label_contains("Failed after");
-}
-
-#[test]
-fn an_invalid_port_is_said_at_the_field_and_the_profile_keeps_the_last_good_one() {
-    let cfg = tempfile::tempdir().unwrap();
-    let mut a = app(cfg.path(), None, Secrets::memory_only());
-    a.selected = Selected::Mailbox(0);
-    let mut h = harness(a);
-    h.run();
-    type_into(&mut h, "Port", "99999");
-    h.get_by_label_contains("\"99999\" is not a port: expected a whole number from 1 to 65535");
-    assert_eq!(h.state().profile.mailboxes[0].port, 993);
-    type_into(&mut h, "Port", "143");
-    assert!(h.query_by_label_contains("is not a port").is_none());
-    assert_eq!(h.state().profile.mailboxes[0].port, 143);
-    // The profile's own rule, at the same field: 143 with TLS is unusual.
-    h.get_by_label_contains("port 143 normally starts in plain text");
-}
-
-#[test]
-fn save_and_reopen_give_the_same_profile_and_the_last_one_is_reopened() {
-    let cfg = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("saved.toml");
-    let mut a = app(cfg.path(), None, Secrets::memory_only());
-    a.path = Some(path.clone());
-    let mut h = harness(a);
-    h.run();
-    type_into(&mut h, "Tenant", "fabrikam.onmicrosoft.com");
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
-    h.run();
-    until(&mut h, "the save", |a| !a.dirty());
-    let saved = h.state().profile.clone();
-    assert_eq!(
-        saved.accounts[0].tenant.as_deref(),
-        Some("fabrikam.onmicrosoft.com")
-    );
-    assert_eq!(profile::load(&path).unwrap().0, saved);
-    // The secret never goes to the file, and the file is private.
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(!text.contains("secret ="), "{text}");
-    drop(h);
-    // Wait for the last-profile note, written off the UI thread.
-    let start = Instant::now();
-    while !cfg.path().join("last-profile").exists() {
-        assert!(start.elapsed() < Duration::from_secs(10));
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let again = app(cfg.path(), None, Secrets::memory_only());
-    assert_eq!(again.path.as_deref(), Some(path.as_path()));
-    assert_eq!(again.profile, saved);
-    assert!(!again.dirty());
-}
-
-#[test]
-fn unsaved_changes_survive_a_crash_as_a_draft_offered_at_the_next_start() {
-    let cfg = tempfile::tempdir().unwrap();
-    let mut h = harness(app(cfg.path(), None, Secrets::memory_only()));
-    h.run();
-    type_into(&mut h, "Client ID", "12345678-1234-1234-1234-123456789abc");
-    let draft = cfg.path().join("draft.toml");
-    until(&mut h, "the draft", |_| draft.exists());
-    std::mem::forget(h); // a crash: nothing is saved on the way out
-    let next = app(cfg.path(), None, Secrets::memory_only());
-    let offered = next.draft_offer.clone().expect("the draft is offered");
-    assert_eq!(
-        offered.accounts[0].client_id,
-        "12345678-1234-1234-1234-123456789abc"
-    );
-    let mut h = harness(next);
-    h.run();
-    h.get_by_label("Restore them").click();
-    h.run();
-    assert_eq!(
-        h.state().profile.accounts[0].client_id,
-        "12345678-1234-1234-1234-123456789abc"
-    );
-}
-
-#[test]
-fn deleting_asks_nothing_but_can_be_undone() {
-    let cfg = tempfile::tempdir().unwrap();
-    let mut a = app(cfg.path(), None, Secrets::memory_only());
-    a.selected = Selected::Transport(0);
-    let mut h = harness(a);
-    h.run();
-    h.get_by_label("Delete").click();
-    h.run();
-    assert!(h.state().profile.transports.is_empty());
-    h.get_by_label_contains("Undo: delete SMTP transport")
-        .click();
-    h.run();
-    assert_eq!(h.state().profile, presets::microsoft365_profile());
-    // Duplicate twice: free names, and the copy is selected.
-    h.get_by_label("Office365 SMTP").click();
-    h.run();
-    h.get_by_label("Duplicate").click();
-    h.run();
-    h.get_by_label("Duplicate").click();
-    h.run();
-    let names: Vec<&str> = h
-        .state()
-        .profile
-        .transports
-        .iter()
-        .map(|t| t.name.as_str())
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "Office365 SMTP",
-            "Office365 SMTP copy",
-            "Office365 SMTP copy copy"
-        ]
-    );
-    assert_eq!(h.state().selected, Selected::Transport(2));
 }
 
 #[test]
@@ -371,25 +109,24 @@ fn the_checklist_points_at_the_missing_mailbox_permission_with_its_powershell_li
     let mut p = all_on_servers(&s);
     p.accounts[0].enterprise_object_id = Some(defaults::APP_OBJECT_ID.into());
     let name = p.accounts[0].name.clone();
-    let mut a = app(cfg.path(), None, secrets_with_app_secret(&name));
-    a.profile = p;
+    let a = app_with(
+        cfg.path(),
+        p,
+        Nav::Account(0),
+        secrets_with_app_secret(&name),
+    );
     let mut h = harness(a);
     h.run();
     h.get_by_label("Set-up checklist");
-    h.get_by_label("Get token").click();
-    h.run();
-    until(&mut h, "the token", |a| {
-        matches!(a.sign_ins.get("Office365"), Some(SignIn::Done(_)))
-    });
+    get_token(&mut h, "Get token");
     h.get_by_label("Tests").click();
     h.run();
     h.get_by_label("Test all").click();
-    h.run();
-    let inbox = Target::Mailbox("Inbox".into());
+    h.step();
     until(&mut h, "the tests", |a| {
-        !a.tests.is_empty() && a.tests.values().all(|t| !t.running())
+        tested(a, &inbox()) && tested(a, &send())
     });
-    assert!(!h.state().tests[&inbox].report.as_ref().unwrap().ok);
+    assert!(!report(h.state(), &inbox()).ok);
     // Registration, secret, permissions, consent and the service principal are proven; the
     // mailbox grant is the step to fix, with its line filled in.
     h.get_by_label_contains("Grant the app the mailbox mailbox@example.test");
@@ -410,13 +147,17 @@ fn exports_leave_secrets_out_unless_asked_and_then_are_private() {
     let name = presets::microsoft365_profile().accounts[0].name.clone();
     let mut h = harness(app(cfg.path(), None, secrets_with_app_secret(&name)));
     h.run();
-    h.state_mut().export_format = mailcfg::export::ExportFormat::Ce;
+    let export = |h: &mut egui_kittest::Harness<'_, mailcfg::ui::App>, path: &std::path::Path| {
+        h.state_mut()
+            .apply(Action::Export(mailcfg::export::ExportFormat::Ce));
+        h.state_mut()
+            .apply(Action::PathTyped(Pick::Export, path.to_path_buf()));
+        h.run();
+    };
     let plain = dir.path().join("ce.md");
-    h.state_mut().export_to(&plain);
+    export(&mut h, &plain);
     until(&mut h, "the export", |a| {
-        a.status
-            .as_ref()
-            .is_some_and(|(_, t)| t.contains("Exported"))
+        a.status().is_some_and(|(_, t)| t.contains("Exported"))
     });
     let text = std::fs::read_to_string(&plain).unwrap();
     assert!(
@@ -424,12 +165,11 @@ fn exports_leave_secrets_out_unless_asked_and_then_are_private() {
         "{text}"
     );
 
-    h.state_mut().export_secrets = true;
+    h.state_mut().apply(Action::SetExportSecrets(true));
     let with = dir.path().join("ce-with-secret.md");
-    h.state_mut().export_to(&with);
+    export(&mut h, &with);
     until(&mut h, "the export with secrets", |a| {
-        a.status
-            .as_ref()
+        a.status()
             .is_some_and(|(_, t)| t.contains("ce-with-secret"))
     });
     assert!(
@@ -451,9 +191,7 @@ fn a_mailbox_without_oauth_takes_a_masked_password_into_the_keyring_and_signs_in
     let mut p = all_on_servers(&s);
     p.mailboxes[0].account = None;
     let secrets = Secrets::memory_only();
-    let mut a = app(cfg.path(), None, secrets.clone());
-    a.profile = p;
-    a.selected = Selected::Mailbox(0);
+    let a = app_with(cfg.path(), p, Nav::Mailbox(0), secrets.clone());
     let mut h = harness(a);
     h.run();
     h.get_by_role_and_label(Role::PasswordInput, "Password")
@@ -468,10 +206,8 @@ fn a_mailbox_without_oauth_takes_a_masked_password_into_the_keyring_and_signs_in
     );
     h.get_by_label("Save to keyring").click();
     h.run();
-    until(&mut h, "the password saved", |a| {
-        a.status
-            .as_ref()
-            .is_some_and(|(_, t)| t.contains("Password saved"))
+    until(&mut h, "the password kept", |a| {
+        a.status().is_some_and(|(_, t)| t.contains("Password kept"))
     });
     let stored = secrets
         .get(&mailcfg::secrets::mailbox_entry("Inbox"), Kind::Password)
@@ -482,12 +218,9 @@ fn a_mailbox_without_oauth_takes_a_masked_password_into_the_keyring_and_signs_in
         support::PLAIN_PASSWORD
     );
     h.get_by_label("Test").click();
-    h.run();
-    let inbox = Target::Mailbox("Inbox".into());
-    until(&mut h, "the test", |a| {
-        a.tests.get(&inbox).is_some_and(|t| !t.running())
-    });
-    let r = h.state().tests[&inbox].report.clone().unwrap();
+    h.step();
+    until(&mut h, "the test", |a| tested(a, &inbox()));
+    let r = report(h.state(), &inbox());
     assert!(r.ok, "{:#?}", r.steps);
     let text: String = r.transcript.iter().map(ToString::to_string).collect();
     assert!(!text.contains(support::PLAIN_PASSWORD), "{text}");
@@ -530,30 +263,30 @@ fn test_all_runs_at_most_probe_concurrency_tests_at_once() {
         .collect();
     p.probe.concurrency = 1;
     p.probe.timeout_secs = 1;
-    let mut a = app(cfg.path(), None, Secrets::memory_only());
-    a.profile = p;
+    // Settings shows no spinner, so the harness settles while the tests wait.
+    let a = app_with(cfg.path(), p, Nav::Page("settings"), Secrets::memory_only());
     let mut h = harness(a);
     h.run();
     h.get_by_label("Tests").click();
     h.run();
     h.get_by_label("Test all").click();
-    h.run();
+    h.step();
     let (first, second) = (
-        Target::Mailbox("First".into()),
-        Target::Mailbox("Second".into()),
+        TargetName::Mailbox("First".into()),
+        TargetName::Mailbox("Second".into()),
     );
-    let waiting_for_greeting = |t: &mailcfg::ui::testview::TestRun| {
+    let waiting_for_greeting = |t: &mailcfg::ui::state::ProbeRun| {
         t.steps
             .iter()
             .any(|e| e.step == mailcfg::probe::Step::Greeting)
     };
     until(&mut h, "one test at the greeting", |a| {
-        a.tests.values().any(waiting_for_greeting)
+        a.runtime().probes.values().any(waiting_for_greeting)
     });
     let state = h.state();
     let started: Vec<bool> = [&first, &second]
         .iter()
-        .map(|t| !state.tests[*t].steps.is_empty())
+        .map(|t| !state.runtime().probes[*t].steps.is_empty())
         .collect();
     assert_eq!(
         started.iter().filter(|s| **s).count(),
@@ -561,10 +294,10 @@ fn test_all_runs_at_most_probe_concurrency_tests_at_once() {
         "the other waits for the slot: {started:?}"
     );
     until(&mut h, "both tests", |a| {
-        a.tests.values().all(|t| !t.running())
+        tested(a, &first) && tested(a, &second)
     });
     for t in [&first, &second] {
-        let r = h.state().tests[t].report.clone().unwrap();
+        let r = report(h.state(), t);
         assert_eq!(
             r.failed_step().unwrap().step,
             mailcfg::probe::Step::Greeting,

@@ -1,0 +1,393 @@
+//! The app's engine jobs: sign-ins, connection tests and keyring work started from actions, and
+//! the engine's updates routed back into the runtime state. An update of a job the user has since
+//! replaced or cancelled is dropped.
+
+use std::path::PathBuf;
+
+use super::App;
+use crate::engine::{JobId, Update};
+use crate::oauth::FlowEvent;
+use crate::profile::{Account, Profile, Provider};
+use crate::secrets::{self, Kind};
+use crate::ui::action::TargetName;
+use crate::ui::state::{AccountBasis, ProbeRun, SignIn, SignInRun};
+
+#[derive(Debug, Clone)]
+pub(super) enum Job {
+    SignIn(String),
+    SignOut(String),
+    CheckSecret(String),
+    /// Stored (`removed` false) or removed an account's client secret.
+    StoreSecret {
+        account: String,
+        removed: bool,
+    },
+    Password {
+        removed: bool,
+    },
+    Pick,
+    Load {
+        import: bool,
+    },
+    Save {
+        path: PathBuf,
+        snapshot: Box<Profile>,
+    },
+    Export,
+    /// Files nobody waits on (the draft, the last profile's path, window settings).
+    Quiet,
+    Probe(TargetName),
+}
+
+impl App {
+    pub(super) fn apply_updates(&mut self) {
+        for (job, update) in self.engine.poll() {
+            let Some(kind) = self.jobs.get(&job).cloned() else {
+                continue;
+            };
+            if !matches!(update, Update::Flow(_) | Update::Probe(_)) {
+                self.jobs.remove(&job);
+            }
+            self.update(job, kind, update);
+        }
+    }
+
+    fn update(&mut self, job: JobId, kind: Job, update: Update) {
+        match (kind, update) {
+            (Job::SignIn(account), Update::Flow(e)) => self.flow_event(job, &account, e),
+            (Job::SignIn(account), Update::SignedIn(r)) => {
+                let Some(run) = self.runtime.sign_ins.get_mut(&account) else {
+                    return;
+                };
+                if !matches!(run.state, SignIn::Waiting { job: j, .. } if j == job) {
+                    return;
+                }
+                let ok = r.is_ok();
+                run.state = r.map_or_else(SignIn::Failed, |t| SignIn::Done(Box::new(t)));
+                let then = self.after_sign_in.remove(&account).unwrap_or_default();
+                if ok {
+                    for t in then {
+                        self.start_probe(t);
+                    }
+                }
+            }
+            (Job::SignOut(account), Update::SecretStored(r)) => {
+                self.status = Some(match r {
+                    Ok(()) => (
+                        false,
+                        format!("Signed out of \"{account}\": its tokens are forgotten."),
+                    ),
+                    Err(e) => (true, e),
+                });
+            }
+            (Job::StoreSecret { account, removed }, Update::SecretStored(r)) => {
+                let done = self.kept(removed);
+                self.status = Some(match r {
+                    Ok(()) => {
+                        self.check_secret(&account);
+                        (false, format!("Client secret of \"{account}\" {done}."))
+                    }
+                    Err(e) => (true, e),
+                });
+            }
+            (Job::Password { removed }, Update::SecretStored(r)) => {
+                let done = self.kept(removed);
+                self.status =
+                    Some(r.map_or_else(|e| (true, e), |()| (false, format!("Password {done}."))));
+            }
+            (Job::CheckSecret(account), Update::SecretPresent(p)) => {
+                self.runtime.secrets.insert(account, p);
+            }
+            (Job::Pick, Update::Picked(pick, picked)) => self.on_picked(pick, picked),
+            (Job::Load { import }, Update::Loaded(r)) => match r {
+                Ok(l) => self.on_loaded(l, import),
+                Err(e) => self.status = Some((true, e)),
+            },
+            (Job::Save { path, snapshot }, Update::Written(r)) => match r {
+                Ok(_) => self.on_saved(&path, *snapshot),
+                Err(e) => self.status = Some((true, e)),
+            },
+            (Job::Export, Update::Written(r)) => {
+                let secret = self.export_secrets && self.export_format.can_hold_secrets();
+                let label = self.export_format.label();
+                self.status = Some(match r {
+                    Ok(p) if secret => (
+                        true,
+                        format!(
+                            "Exported {label} to {}: it contains secrets, so keep it private (it is readable by you only)",
+                            p.display()
+                        ),
+                    ),
+                    Ok(p) => (false, format!("Exported {label} to {}", p.display())),
+                    Err(e) => (true, e),
+                });
+            }
+            (Job::Probe(target), u) => {
+                if let Some(run) = self.runtime.probes.get_mut(&target)
+                    && run.job == Some(job)
+                {
+                    run.apply(u);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Where a secret went, in words that agree with the keyring notice.
+    fn kept(&self, removed: bool) -> &'static str {
+        match (removed, self.engine.secrets().is_persistent()) {
+            (true, _) => "removed",
+            (false, true) => "saved in the OS keyring",
+            (false, false) => "kept in memory for this session only (no OS keyring)",
+        }
+    }
+
+    /// Progress of a sign-in: the address, the device code, the exchange.
+    fn flow_event(&mut self, job: JobId, account: &str, e: FlowEvent) {
+        let Some(SignInRun {
+            state:
+                SignIn::Waiting {
+                    job: j,
+                    url,
+                    opened,
+                    device,
+                    exchanging,
+                },
+            ..
+        }) = self.runtime.sign_ins.get_mut(account)
+        else {
+            return;
+        };
+        if *j != job {
+            return;
+        }
+        match e {
+            FlowEvent::Browser { url: u, opened: o } => {
+                *url = Some(u);
+                *opened = Some(o);
+            }
+            FlowEvent::DeviceCode {
+                user_code,
+                verification_uri,
+                ..
+            } => {
+                *device = Some((user_code, verification_uri));
+            }
+            FlowEvent::Exchanging | FlowEvent::Refreshed | FlowEvent::Cached => *exchanging = true,
+        }
+    }
+
+    /// The fields a sign-in needs that are still empty, by their labels.
+    fn missing(a: &Account) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if a.provider == Provider::Microsoft
+            && a.tenant.as_deref().is_none_or(|t| t.trim().is_empty())
+        {
+            out.push("Tenant (the Directory (tenant) ID from Entra ID → Overview)");
+        }
+        if a.client_id.trim().is_empty() {
+            out.push("Client ID (the Application (client) ID of your app registration)");
+        }
+        out
+    }
+
+    pub(super) fn sign_in(&mut self, name: &str, renew: bool) {
+        if self.refused("sign in") {
+            return;
+        }
+        let Some(a) = self.doc.profile.account(name).cloned() else {
+            return;
+        };
+        let missing = Self::missing(&a);
+        if !missing.is_empty() {
+            self.input.fields.reveal = true;
+            self.after_sign_in.remove(name);
+            self.status = Some((
+                true,
+                format!(
+                    "Cannot sign in with \"{name}\" yet: fill in {}.",
+                    missing.join(" and ")
+                ),
+            ));
+            return;
+        }
+        self.cancel_sign_in_job(name);
+        let job = self
+            .engine
+            .sign_in(&self.doc.profile, self.base_dir().as_deref(), &a, renew);
+        self.jobs.insert(job, Job::SignIn(a.name.clone()));
+        let state = SignIn::Waiting {
+            job,
+            url: None,
+            opened: None,
+            device: None,
+            exchanging: false,
+        };
+        let basis = AccountBasis::of(&self.doc.profile, &a);
+        self.runtime
+            .sign_ins
+            .insert(a.name, SignInRun { state, basis });
+    }
+
+    fn cancel_sign_in_job(&mut self, account: &str) -> bool {
+        if let Some(SignInRun {
+            state: SignIn::Waiting { job, .. },
+            ..
+        }) = self.runtime.sign_ins.get(account)
+        {
+            self.engine.cancel(*job);
+            self.runtime.sign_ins.remove(account);
+            return true;
+        }
+        false
+    }
+
+    pub(super) fn cancel_sign_in(&mut self, account: &str) {
+        if self.cancel_sign_in_job(account) {
+            self.after_sign_in.remove(account);
+            self.status = Some((false, format!("Sign-in for \"{account}\" cancelled.")));
+        }
+    }
+
+    pub(super) fn sign_out(&mut self, name: &str) {
+        let Some(a) = self.doc.profile.account(name).cloned() else {
+            return;
+        };
+        self.cancel_sign_in_job(name);
+        self.runtime.sign_ins.remove(name);
+        *self.runtime.sign_outs.entry(a.name.clone()).or_default() += 1;
+        let job = self
+            .engine
+            .sign_out(&self.doc.profile, self.base_dir().as_deref(), &a);
+        self.jobs.insert(job, Job::SignOut(a.name));
+    }
+
+    /// Stores (or with `None` removes) an account's client secret.
+    pub(super) fn store_secret(&mut self, account: &str, secret: Option<secrecy::SecretString>) {
+        let removed = secret.is_none();
+        let entry = secrets::account_entry(account);
+        let job = self.engine.store_secret(entry, Kind::ClientSecret, secret);
+        let account = account.to_owned();
+        self.jobs.insert(job, Job::StoreSecret { account, removed });
+    }
+
+    pub(super) fn store_password(&mut self, entry: String, secret: Option<secrecy::SecretString>) {
+        let removed = secret.is_none();
+        let job = self.engine.store_secret(entry, Kind::Password, secret);
+        self.jobs.insert(job, Job::Password { removed });
+    }
+
+    pub(super) fn check_secret(&mut self, account: &str) {
+        let job = self.engine.check_secret(account);
+        self.jobs.insert(job, Job::CheckSecret(account.to_owned()));
+    }
+
+    pub(super) fn start_probe(&mut self, t: TargetName) {
+        if let Some(job) = self.runtime.probes.get(&t).and_then(|r| r.job) {
+            self.engine.cancel(job);
+        }
+        let Some(basis) = self.runtime.basis(&self.doc.profile, &t) else {
+            // Renamed or deleted meanwhile: a test that says so at once.
+            return;
+        };
+        let send_to = Some(self.input.send_to.trim().to_owned()).filter(|s| !s.is_empty());
+        let base_dir = self.base_dir();
+        let job = self.engine.test(
+            &self.doc.profile,
+            base_dir.as_deref(),
+            basis.target.clone(),
+            send_to,
+        );
+        self.jobs.insert(job, Job::Probe(t.clone()));
+        let run = ProbeRun::new(job, basis, self.runtime.probes.get(&t));
+        self.runtime.probes.insert(t, run);
+    }
+
+    pub(super) fn probe_all(&mut self) {
+        if self.refused("test") {
+            return;
+        }
+        let p = &self.doc.profile;
+        let all: Vec<TargetName> = p
+            .mailboxes
+            .iter()
+            .map(|m| TargetName::Mailbox(m.name.clone()))
+            .chain(
+                p.transports
+                    .iter()
+                    .map(|t| TargetName::Transport(t.name.clone())),
+            )
+            .collect();
+        self.runtime.batch = Some(all.clone());
+        for t in all {
+            self.start_probe(t);
+        }
+    }
+
+    pub(super) fn cancel_probe(&mut self, t: &TargetName) {
+        if let Some(run) = self.runtime.probes.get_mut(t)
+            && let Some(job) = run.job
+        {
+            self.engine.cancel(job);
+            run.cancelled();
+        }
+    }
+
+    /// Cancels every wait: sign-ins and running tests.
+    pub(super) fn cancel_all(&mut self) {
+        let waiting: Vec<String> = self
+            .runtime
+            .sign_ins
+            .iter()
+            .filter(|(_, s)| matches!(s.state, SignIn::Waiting { .. }))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for account in waiting {
+            self.cancel_sign_in(&account);
+        }
+        let running: Vec<TargetName> = self
+            .runtime
+            .probes
+            .iter()
+            .filter(|(_, r)| r.running())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for t in running {
+            self.cancel_probe(&t);
+        }
+    }
+
+    /// "I've done it: retest": the given targets and every other failed one of the same accounts,
+    /// each account with a new token first (a fixed permission reaches only a new token).
+    pub(super) fn retest(&mut self, targets: Vec<TargetName>) {
+        if self.refused("test") {
+            return;
+        }
+        let account_of = |app: &Self, t: &TargetName| {
+            app.runtime
+                .basis(&app.doc.profile, t)
+                .and_then(|b| b.target.account().map(str::to_owned))
+        };
+        let accounts: Vec<String> = targets.iter().filter_map(|t| account_of(self, t)).collect();
+        let mut all = targets;
+        for (t, run) in &self.runtime.probes {
+            let failed = run.report.as_ref().is_some_and(|r| !r.ok) || run.not_started.is_some();
+            if failed
+                && !all.contains(t)
+                && account_of(self, t).is_some_and(|a| accounts.contains(&a))
+            {
+                all.push(t.clone());
+            }
+        }
+        for t in all {
+            match account_of(self, &t) {
+                Some(a) => self.after_sign_in.entry(a).or_default().push(t),
+                None => self.start_probe(t),
+            }
+        }
+        let waiting: Vec<String> = self.after_sign_in.keys().cloned().collect();
+        for a in waiting {
+            self.sign_in(&a, true);
+        }
+    }
+}
