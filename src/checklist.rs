@@ -306,7 +306,41 @@ pub fn checklist(
             commands: vec![set_cas_mailbox_line(&user)],
         });
     }
+    for item in &mut items {
+        withhold_empty(item);
+    }
     items
+}
+
+/// A command with an empty value (`-AppId ''`) would fail or, worse, act on the wrong object: it
+/// is not offered, and the step says which field to fill in first.
+fn withhold_empty(item: &mut Item) {
+    let mut missing: Vec<String> = Vec::new();
+    for c in &item.commands {
+        let words: Vec<&str> = c.split_whitespace().collect();
+        for pair in words.windows(2) {
+            if pair[1] == "''" {
+                let field = match pair[0] {
+                    "-AppId" => "the account's Client ID",
+                    "-Organization" => "the account's Tenant",
+                    "-ObjectId" | "-User" => "the account's Enterprise object ID",
+                    "-Identity" => "the mailbox address (User, or the transport's Username)",
+                    other => other,
+                };
+                if !missing.iter().any(|m| m == field) {
+                    missing.push(field.to_owned());
+                }
+            }
+        }
+    }
+    if !missing.is_empty() {
+        item.commands.clear();
+        item.evidence = format!(
+            "{}; fill in {} to get its PowerShell line",
+            item.evidence,
+            missing.join(" and ")
+        );
+    }
 }
 
 fn secret_item(account: &Account, got: bool, refused: bool, now: SystemTime) -> Item {
@@ -495,5 +529,27 @@ mod tests {
         let ok = report(&mailbox, None);
         let c = checklist(&p, &a, SignInSeen::Token { problems: &[] }, &[&ok], now);
         assert_eq!(state(&c, "Grant the app the mailbox"), State::Done);
+    }
+
+    #[test]
+    fn no_command_is_offered_with_an_empty_value() {
+        let p = presets::microsoft365_start();
+        let a = p.accounts[0].clone();
+        let items = checklist(&p, &a, SignInSeen::NotYet, &[], SystemTime::now());
+        for i in &items {
+            for c in &i.commands {
+                assert!(!c.contains("''"), "{c}");
+            }
+        }
+        let sp = items
+            .iter()
+            .find(|i| i.title.starts_with("Register the service principal"))
+            .unwrap();
+        assert!(sp.commands.is_empty());
+        assert!(
+            sp.evidence.contains("fill in the account's Client ID"),
+            "{}",
+            sp.evidence
+        );
     }
 }

@@ -16,7 +16,7 @@ pub use file::{
     Format, LoadError, SaveError, load, load_str, read, read_str, save, to_string, write_atomic,
 };
 pub use locate::{Position, Seg};
-pub use validate::{Finding, SECRET_EXPIRY_WARNING_DAYS, Severity, days_until, validate};
+pub use validate::{Finding, SECRET_EXPIRY_WARNING_DAYS, Severity, days_until, is_guid, validate};
 
 /// The newest file `version` this build reads and writes.
 pub const CURRENT_VERSION: u32 = 1;

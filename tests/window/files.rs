@@ -180,3 +180,22 @@ fn unsaved_changes_survive_a_crash_as_a_draft_offered_at_the_next_start() {
         "12345678-1234-1234-1234-123456789abc"
     );
 }
+
+#[test]
+fn the_export_menu_names_each_system_by_what_it_is() {
+    let cfg = tempfile::tempdir().unwrap();
+    let mut h = harness(app(cfg.path(), None, Secrets::memory_only()));
+    h.run();
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Export").click();
+    h.run();
+    for label in [
+        "Cerb helpdesk: Email Transports and Mailboxes (sheet)…",
+        "CE Exchange Online gateway: OAuth settings (sheet)…",
+        "UM: tenant_id, client_id, enterprise_object_id, mailbox_name (sheet)…",
+    ] {
+        h.get_by_label(label);
+    }
+    assert!(!has(&h, "CE settings sheet"));
+}
