@@ -3,16 +3,39 @@
 
 use super::App;
 use super::edit::{self, Renamed};
+use super::jobs::Job;
 use crate::profile::{self, Provider, presets};
 use crate::ui::action::{Action, Edit, Kind, Nav};
 
 impl App {
-    /// A form's edit, with its consequences; what was seen under a changed name keeps to it.
+    /// A form's edit, with its consequences; what was seen or is running under a changed name
+    /// keeps to it.
     pub(super) fn edit(&mut self, e: Edit) {
         for r in edit::apply(&mut self.doc.profile, e) {
             match r {
-                Renamed::Account { old, new } => self.runtime.rename_account(&old, &new),
-                Renamed::Target { old, new } => self.runtime.rename_target(&old, &new),
+                Renamed::Account { old, new } => {
+                    self.runtime.rename_account(&old, &new);
+                    if let Some(t) = self.after_sign_in.remove(&old) {
+                        self.after_sign_in.insert(new.clone(), t);
+                    }
+                    for job in self.jobs.values_mut() {
+                        if let Job::SignIn(a) = job
+                            && *a == old
+                        {
+                            new.clone_into(a);
+                        }
+                    }
+                }
+                Renamed::Target { old, new } => {
+                    self.runtime.rename_target(&old, &new);
+                    for job in self.jobs.values_mut() {
+                        if let Job::Probe(t) = job
+                            && *t == old
+                        {
+                            *t = new.clone();
+                        }
+                    }
+                }
             }
         }
     }

@@ -198,6 +198,9 @@ fn url_part(s: &str) -> String {
         .collect()
 }
 
+/// Past this many lines the transcript scrolls in a pane of its own.
+const LONG_TRANSCRIPT: usize = 200;
+
 fn transcript(ui: &mut egui::Ui, run: &ProbeRun) {
     if run.transcript.is_empty() {
         return;
@@ -219,15 +222,21 @@ fn transcript(ui: &mut egui::Ui, run: &ProbeRun) {
         .show(ui, |ui| {
             widgets::copy_button(ui, "Copy transcript", &text);
             egui::Frame::group(ui.style()).show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("transcript-lines")
-                    .min_scrolled_height(320.0)
-                    .max_height(320.0)
-                    .stick_to_bottom(true)
-                    .show(ui, |ui| {
-                        ui.set_width(ui.available_width());
-                        widgets::code(ui, &text);
-                    });
+                ui.set_width(ui.available_width());
+                if lines <= LONG_TRANSCRIPT {
+                    // In the page, which scrolls: a scroll area of its own inside the page's got
+                    // only what was left of the window (four lines at the bottom of the screen).
+                    widgets::code(ui, &text);
+                } else {
+                    egui::ScrollArea::vertical()
+                        .id_salt("transcript-lines")
+                        .min_scrolled_height(400.0)
+                        .max_height(400.0)
+                        .stick_to_bottom(true)
+                        .show(ui, |ui| {
+                            widgets::code(ui, &text);
+                        });
+                }
             });
         });
 }
