@@ -360,7 +360,7 @@ fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
         println!("{}", crate::oauth::expose(&token));
         return EXIT_OK;
     }
-    report_token(&p, &acc, &token, json)
+    report_token(&p, &acc, &token, json, path)
 }
 
 /// The claims of a token and what the account's mailboxes and transports still lack.
@@ -369,25 +369,24 @@ fn report_token(
     acc: &crate::profile::Account,
     token: &crate::oauth::AccessToken,
     json: bool,
+    path: &Path,
 ) -> u8 {
-    use crate::oauth::claims;
+    use crate::diagnosis::{self, Evidence, Place, SignInSeen, TokenSeen};
     let now = std::time::SystemTime::now();
     let expires = token
         .expires_at
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_secs());
-    let (decoded, problems) = match claims::decode(crate::oauth::expose(token)) {
-        Ok(c) => {
-            let problems = claims::check(
-                &c,
-                acc.flow,
-                acc.provider,
-                &claims::needs(p, &acc.name),
-                now,
-            );
-            (Ok(c), problems)
-        }
-        Err(e) => (Err(e.to_string()), Vec::new()),
+    let seen = TokenSeen::of(token);
+    let decoded = seen.claims.clone();
+    let signed_in = SignInSeen::Token(seen);
+    let problems = {
+        let mut ev = Evidence::new(p, now);
+        ev.sign_ins.push((&acc.name, &signed_in));
+        let place = Place::Cli {
+            profile: path.display().to_string(),
+        };
+        diagnosis::for_account(&ev, &acc.name, &place)
     };
     if json {
         let value = serde_json::json!({
@@ -410,7 +409,11 @@ fn report_token(
             Err(e) => println!("  {e}"),
         }
         for pr in &problems {
-            println!("problem: {}\n    fix: {}", pr.title, pr.fix);
+            println!("problem: {} [{}]", pr.title, pr.kind);
+            for e in &pr.evidence {
+                println!("    because {e}");
+            }
+            println!("    fix: {}", pr.fix);
         }
         if problems.is_empty() && decoded.is_ok() {
             println!("The token carries what this profile's mailboxes and transports need.");

@@ -9,10 +9,12 @@
 //!   and the identity provider's errors explained.
 //! - [`probe`]: the connection test of a mailbox (IMAP/POP3) or transport (SMTP), step by step
 //!   (DNS, TCP, TLS, greeting, capabilities, sign-in, EXAMINE/STAT/RCPT), with a masked transcript
-//!   and a diagnosis of every known failure.
+//!   and each failure as a typed symptom.
 //! - [`export`]: the profile in other systems' formats (Thunderbird autoconfig, Cerb/CE/UM sheets,
 //!   Exchange Online PowerShell, env lines) and import back. Pure: no files, no network.
-//! - [`checklist`]: the Azure and Exchange set-up steps, each with its state from what was seen.
+//! - [`diagnosis`]: the one diagnosis: everything a run saw (token claims, every test's typed
+//!   failure, the profile) through one rule table to the cause of each failure, with its evidence.
+//! - [`checklist`]: the Azure and Exchange set-up steps, with the diagnosis's findings placed on them.
 //! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `secret`, `test`, `export`), exit codes.
 //! - [`engine`]: the window's tokio runtime: sign-in, tests, keyring and file work off the UI
 //!   thread, reported through a channel that wakes the window.
@@ -20,6 +22,7 @@
 
 pub mod checklist;
 pub mod cli;
+pub mod diagnosis;
 pub mod engine;
 pub mod export;
 pub mod oauth;

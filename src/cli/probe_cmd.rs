@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, print_flow_event, runtime};
+use crate::diagnosis::{self, Diagnosis, Evidence, Place, SignInFailure, SignInSeen, TokenSeen};
 use crate::oauth::{AccessToken, TokenSource};
 use crate::probe::batch::{self, Job, Target};
 use crate::probe::{Event, Options, Report, Status};
@@ -92,9 +93,12 @@ pub(super) fn run(path: &Path, p: &Profile, sel: &Selection) -> u8 {
     let Some(rt) = runtime() else {
         return EXIT_FAILED;
     };
+    let place = Place::Cli {
+        profile: path.display().to_string(),
+    };
     rt.block_on(async {
         tokio::select! {
-            code = test_all(p, targets, &source, &opts, concurrency as usize, sel.json) => code,
+            code = test_all(p, targets, &source, &opts, concurrency as usize, sel.json, &place) => code,
             _ = tokio::signal::ctrl_c() => {
                 eprintln!("mailcfg test: cancelled");
                 EXIT_FAILED
@@ -110,6 +114,7 @@ async fn test_all(
     opts: &Options,
     concurrency: usize,
     json: bool,
+    place: &Place,
 ) -> u8 {
     let mut out = Printer::new(json, &targets);
     // One token per account, whatever the number of mailboxes it serves.
@@ -119,6 +124,7 @@ async fn test_all(
         .map(str::to_owned)
         .collect();
     let mut tokens: BTreeMap<String, AccessToken> = BTreeMap::new();
+    let mut seen: BTreeMap<String, SignInSeen> = BTreeMap::new();
     let mut refused = 0usize;
     for name in accounts {
         let Some(acc) = p.account(&name) else {
@@ -126,9 +132,22 @@ async fn test_all(
         };
         match source.token(acc, &print_flow_event).await {
             Ok(t) => {
+                seen.insert(name.clone(), SignInSeen::Token(TokenSeen::of(&t)));
                 tokens.insert(name, t);
             }
-            Err(e) => out.sign_in_failed(&name, &e.to_string()),
+            Err(e) => {
+                seen.insert(name, SignInSeen::Failed(SignInFailure::from_error(&e)));
+            }
+        }
+    }
+    // What the tokens lack, said before any connection (the failing step says it again).
+    for (name, s) in &seen {
+        let mut ev = Evidence::new(p, std::time::SystemTime::now());
+        ev.sign_ins.push((name, s));
+        let found = diagnosis::for_account(&ev, name, place);
+        match s {
+            SignInSeen::Failed(f) => out.sign_in_failed(name, &f.text, found.first()),
+            SignInSeen::Token(_) => out.token_problems(name, &found),
         }
     }
     let mut jobs = Vec::new();
@@ -156,20 +175,50 @@ async fn test_all(
             out.event(&e);
         }
     };
-    let (reports, ()) = tokio::join!(runner, printer);
-    let reports: Vec<Report> = reports
-        .into_iter()
-        .map(|mut r| {
-            r.diagnosis = r.diagnosis.map(|d| batch::fill_app(p, &r.target, d));
-            r
-        })
-        .collect();
+    let (mut reports, ()) = tokio::join!(runner, printer);
+    let found = {
+        let mut ev = Evidence::new(p, std::time::SystemTime::now());
+        ev.sign_ins = seen.iter().map(|(n, s)| (n.as_str(), s)).collect();
+        ev.reports = reports.iter().collect();
+        diagnosis::for_run(&ev, place)
+    };
+    diagnosis::assign(&mut reports, &found);
     out.reports(&reports);
     out.summary(&reports, refused);
     if refused == 0 && reports.iter().all(|r| r.ok) {
         EXIT_OK
     } else {
         EXIT_FAILED
+    }
+}
+
+/// A diagnosis as the human output shows it: the cause first, then what it rests on, the fix,
+/// the commands, and any cause the evidence could not rule out.
+fn write_diagnosis(text: &mut String, d: &Diagnosis) {
+    let _ = write!(
+        text,
+        "\n  diagnosis: {} [{}]\n  cause: {}",
+        d.title, d.kind, d.cause
+    );
+    for e in &d.evidence {
+        let _ = write!(text, "\n    because {e}");
+    }
+    let _ = write!(text, "\n  fix: {}", d.fix);
+    if !d.commands.is_empty() {
+        text.push_str("\n  admin commands (Exchange Online PowerShell):");
+        for c in &d.commands {
+            let _ = write!(text, "\n    {c}");
+        }
+    }
+    if !d.alternatives.is_empty() {
+        text.push_str("\n  the evidence cannot rule out:");
+        for a in &d.alternatives {
+            let _ = write!(
+                text,
+                "\n    {} [{}]: to tell them apart, {}",
+                a.title, a.kind, a.tell_apart
+            );
+        }
     }
 }
 
@@ -242,11 +291,11 @@ impl Printer {
         ));
     }
 
-    fn sign_in_failed(&mut self, account: &str, error: &str) {
+    fn sign_in_failed(&mut self, account: &str, error: &str, d: Option<&Diagnosis>) {
         if self.json {
             Self::json_line(
                 "sign_in_failed",
-                serde_json::json!({ "account": account, "error": error }),
+                serde_json::json!({ "account": account, "error": error, "diagnosis": d }),
             );
         } else {
             Self::line(&format!(
@@ -254,6 +303,28 @@ impl Printer {
                 self.paint(Status::Failed)
             ));
         }
+    }
+
+    /// What an account's token lacks, before the tests.
+    fn token_problems(&mut self, account: &str, found: &[Diagnosis]) {
+        if found.is_empty() {
+            return;
+        }
+        if self.json {
+            Self::json_line(
+                "token_check",
+                serde_json::json!({ "account": account, "problems": found }),
+            );
+            return;
+        }
+        let mut text = format!(
+            "{} the token of account \"{account}\" will not do:",
+            self.paint(Status::Warning)
+        );
+        for d in found {
+            let _ = write!(text, "\n  {} [{}]\n    fix: {}", d.title, d.kind, d.fix);
+        }
+        Self::line(&text);
     }
 
     fn not_tested(&mut self, target: &str, why: &str) {
@@ -287,17 +358,7 @@ impl Printer {
                 r.target, r.kind, failed.step, failed.detail
             );
             if let Some(d) = &r.diagnosis {
-                let _ = write!(
-                    text,
-                    "\n  diagnosis: {}\n  cause: {}\n  fix: {}",
-                    d.title, d.cause, d.fix
-                );
-                if !d.commands.is_empty() {
-                    text.push_str("\n  admin commands (Exchange Online PowerShell):");
-                    for c in &d.commands {
-                        let _ = write!(text, "\n    {c}");
-                    }
-                }
+                write_diagnosis(&mut text, d);
             }
             if !failed.transcript.is_empty() {
                 text.push_str("\n  transcript of the failed step:");

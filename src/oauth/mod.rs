@@ -99,7 +99,8 @@ pub struct AccessToken {
     pub expires_at: Option<SystemTime>,
     /// The signed-in user's address, from the id_token (delegated sign-ins).
     pub user: Option<String>,
-    /// When the identity provider handed it out (a cached token keeps its first time).
+    /// When it arrived, by this computer's clock (the diagnosis compares it with the token's
+    /// own `iat` to see a clock that is off); a cached token keeps its first time.
     pub fetched_at: SystemTime,
 }
 

@@ -11,9 +11,9 @@ use async_imap::Client;
 use async_imap::error::Error as ImapError;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::diagnose::Symptom;
 use super::net::Conn;
 use super::sasl::{self, Sasl};
+use super::symptom::Symptom;
 use super::transcript::Recorded;
 use super::{Credential, Endpoint, Run, Status, Step};
 use crate::profile::Encryption;
@@ -58,7 +58,7 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
             if line.starts_with("* OK") || line.starts_with("* PREAUTH") {
                 run.ok(&s, short_caps(&line));
             } else {
-                run.fail(&s, line.clone(), &Symptom::Reply(line));
+                run.fail(&s, line.clone(), &Symptom::reply(line));
                 return None;
             }
         }
@@ -72,7 +72,7 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
             run.fail(
                 &s,
                 format!("not an IMAP greeting: {line}"),
-                &Symptom::Garbage(line.clone()),
+                &Symptom::Garbage { line: line.clone() },
             );
             return None;
         }
@@ -105,7 +105,7 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
             }
             Some(Err(_)) => {
                 let line = run.reply(&s);
-                run.fail(&s, line.clone(), &Symptom::Reply(line));
+                run.fail(&s, line.clone(), &Symptom::reply(line));
                 return None;
             }
             Some(Ok(())) => run.ok(&s, run.reply(&s)),
@@ -208,7 +208,7 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
             let symptom = if lost(&e) {
                 Symptom::ClosedAfterAuth
             } else {
-                Symptom::Reply(line.clone())
+                Symptom::reply(line.clone())
             };
             let detail = if lost(&e) {
                 format!(
@@ -303,7 +303,7 @@ async fn ask_capabilities(run: &mut Run<'_>, client: &mut Client<Stream>) -> Opt
             let symptom = if lost(&e) {
                 Symptom::Closed
             } else {
-                Symptom::Reply(line.clone())
+                Symptom::reply(line.clone())
             };
             run.fail(&s, format!("CAPABILITY: {line}"), &symptom);
             None

@@ -6,8 +6,8 @@
 //!
 //! Every step sends an [`Event`] when it starts and when it ends, with its time and the transcript
 //! lines it produced (masked before anyone sees them). Every wait is bounded by [`Options::timeout`]; a
-//! test is cancelled by dropping its future. A failure ends in a [`Diagnosis`] where the reply is
-//! known ([`diagnose`]), and otherwise the server's reply verbatim as the failing step's detail.
+//! test is cancelled by dropping its future. A failure is kept as a typed [`Failure`] (the step and
+//! its [`Symptom`]); what it means, with everything else the run saw, is `crate::diagnosis`'s job.
 //!
 //! Round trips on a success, after TCP and TLS and the greeting (the test `round_trips_are_few`
 //! checks them): IMAP 3 (AUTHENTICATE with SASL-IR, EXAMINE, LOGOUT; the capabilities come with
@@ -20,19 +20,19 @@
 
 pub mod batch;
 mod cert;
-pub mod diagnose;
 mod imap;
 mod lines;
 mod net;
 mod pop3;
 mod sasl;
 mod smtp;
+pub mod symptom;
 mod transcript;
 
 use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use secrecy::SecretString;
 use serde::{Serialize, Serializer};
@@ -58,9 +58,10 @@ pub fn warm_up(ca_file: Option<PathBuf>) {
     });
 }
 pub use batch::Target;
-pub use diagnose::Diagnosis;
-use diagnose::Symptom;
+pub use symptom::Symptom;
 use transcript::Recorder;
+
+use crate::diagnosis::Diagnosis;
 
 /// One step of a connection test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -176,14 +177,32 @@ impl fmt::Display for TargetKind {
     }
 }
 
+/// The first failure of a test: where, and what was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub step: Step,
+    #[serde(flatten)]
+    pub symptom: Symptom,
+}
+
 /// The outcome of one test.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub target: String,
     pub kind: TargetKind,
+    /// The connected account whose token it signed in with (XOAUTH2), if any.
+    pub account: Option<String>,
+    /// The name it signed in as (the SASL user), if it signed in.
+    pub user: Option<String>,
+    /// When the test began (the token's expiry is judged against the time of use).
+    #[serde(serialize_with = "unix_millis")]
+    pub started_at: SystemTime,
     /// The final event of each step, in order.
     pub steps: Vec<Event>,
     pub transcript: Vec<TranscriptLine>,
+    pub failure: Option<Failure>,
+    /// What the failure means, from all the evidence of the run (`crate::diagnosis`); filled
+    /// by whoever ran the test, since one test alone cannot know the rest.
     pub diagnosis: Option<Diagnosis>,
     pub ok: bool,
     #[serde(rename = "total_ms", serialize_with = "millis")]
@@ -194,6 +213,25 @@ impl Report {
     /// The step that failed, if any.
     pub fn failed_step(&self) -> Option<&Event> {
         self.steps.iter().find(|e| e.status == Status::Failed)
+    }
+
+    /// Whether `step` ended with `status`.
+    pub fn step_is(&self, step: Step, status: Status) -> bool {
+        self.steps
+            .iter()
+            .any(|e| e.step == step && e.status == status)
+    }
+
+    /// When `step` began: the test's start plus the steps before it (an estimate to the
+    /// millisecond, enough to tell whether a token had expired by then).
+    pub fn time_of(&self, step: Step) -> SystemTime {
+        let before: Duration = self
+            .steps
+            .iter()
+            .take_while(|e| e.step != step)
+            .map(|e| e.elapsed)
+            .sum();
+        self.started_at + before
     }
 }
 
@@ -267,6 +305,13 @@ fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+fn unix_millis<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    let ms = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    s.serialize_u64(ms)
+}
+
 /// Tests an IMAP or POP3 mailbox: up to EXAMINE INBOX (IMAP) or STAT (POP3), then logs out.
 pub async fn test_mailbox(
     m: &Mailbox,
@@ -278,14 +323,7 @@ pub async fn test_mailbox(
         Protocol::Imap => TargetKind::Imap,
         Protocol::Pop3 => TargetKind::Pop3,
     };
-    let ctx = diagnose::Context {
-        kind,
-        host: m.host.clone(),
-        port: m.port,
-        encryption: m.encryption,
-        mailbox: cred.user().unwrap_or(&m.user).to_owned(),
-    };
-    let mut run = Run::new(&m.name, kind, events, opts, ctx);
+    let mut run = Run::new(&m.name, kind, events, opts, m.account.clone(), &cred);
     let endpoint = Endpoint {
         host: &m.host,
         port: m.port,
@@ -306,18 +344,13 @@ pub async fn test_transport(
     opts: &Options,
     events: &UnboundedSender<Event>,
 ) -> Report {
-    let ctx = diagnose::Context {
-        kind: TargetKind::Smtp,
-        host: t.host.clone(),
-        port: t.port,
-        encryption: t.encryption,
-        mailbox: cred
-            .user()
-            .or(t.username.as_deref())
-            .unwrap_or_default()
-            .to_owned(),
-    };
-    let mut run = Run::new(&t.name, TargetKind::Smtp, events, opts, ctx);
+    let account = t.account.clone().filter(|_| t.auth);
+    let mut run = Run::new(&t.name, TargetKind::Smtp, events, opts, account, &cred);
+    run.sender = cred
+        .user()
+        .or(t.username.as_deref())
+        .unwrap_or_default()
+        .to_owned();
     let endpoint = Endpoint {
         host: &t.host,
         port: t.port,
@@ -341,18 +374,24 @@ pub(crate) struct Started {
     from: usize,
 }
 
-/// One test under way: sends the events, keeps the steps, the transcript and the diagnosis.
+/// One test under way: sends the events, keeps the steps, the transcript and the first failure.
 pub(crate) struct Run<'a> {
     target: String,
     kind: TargetKind,
+    account: Option<String>,
+    user: Option<String>,
+    started_at: SystemTime,
     events: &'a UnboundedSender<Event>,
     pub(crate) rec: Recorder,
     start: Instant,
     pub(crate) timeout: Duration,
     pub(crate) opts: &'a Options,
     steps: Vec<Event>,
-    diagnosis: Option<Diagnosis>,
-    pub(crate) ctx: diagnose::Context,
+    failure: Option<Failure>,
+    /// The host name asked for (the implicit-TLS check after a missing greeting).
+    host: String,
+    /// SMTP: the address of MAIL FROM (and of RCPT TO without `send_to`).
+    pub(crate) sender: String,
     tls: Option<net::Tls>,
     /// The address connected to (for the implicit-TLS check after a missing greeting).
     pub(crate) addr: Option<SocketAddr>,
@@ -364,20 +403,25 @@ impl<'a> Run<'a> {
         kind: TargetKind,
         events: &'a UnboundedSender<Event>,
         opts: &'a Options,
-        ctx: diagnose::Context,
+        account: Option<String>,
+        cred: &Credential,
     ) -> Self {
         let start = Instant::now();
         Self {
             target: target.to_owned(),
             kind,
+            account,
+            user: cred.user().map(str::to_owned),
+            started_at: SystemTime::now(),
             events,
             rec: Recorder::new(start),
             start,
             timeout: opts.timeout,
             opts,
             steps: Vec::new(),
-            diagnosis: None,
-            ctx,
+            failure: None,
+            host: String::new(),
+            sender: String::new(),
             tls: None,
             addr: None,
         }
@@ -447,11 +491,15 @@ impl<'a> Run<'a> {
         self.fail(s, detail, &symptom);
     }
 
-    /// Ends the step as failed, with the diagnosis of `symptom` (the first failure wins).
+    /// Ends the step as failed with `symptom`, a reply sorted by [`symptom::refine`] (the first
+    /// failure is the test's).
     pub(crate) fn fail(&mut self, s: &Started, detail: impl Into<String>, symptom: &Symptom) {
         let detail = detail.into();
-        if self.diagnosis.is_none() {
-            self.diagnosis = diagnose::diagnose(&self.ctx, s.step, symptom);
+        if self.failure.is_none() {
+            self.failure = Some(Failure {
+                step: s.step,
+                symptom: symptom::refine(self.kind, s.step, symptom.clone()),
+            });
         }
         self.end(s, Status::Failed, detail);
     }
@@ -508,9 +556,13 @@ impl<'a> Run<'a> {
         Report {
             target: self.target,
             kind: self.kind,
+            account: self.account,
+            user: self.user,
+            started_at: self.started_at,
             transcript: self.rec.since(0),
             steps: self.steps,
-            diagnosis: self.diagnosis,
+            failure: self.failure,
+            diagnosis: None,
             ok,
             total: self.start.elapsed(),
         }
@@ -518,6 +570,7 @@ impl<'a> Run<'a> {
 
     /// DNS, TCP connect and (for implicit TLS) the TLS handshake.
     pub(crate) async fn open(&mut self, t: &Endpoint<'_>) -> Option<net::Conn> {
+        t.host.clone_into(&mut self.host);
         // DNS
         let s = self.begin(Step::Dns);
         let addrs = match self.timed(net::resolve(t.host, t.port)).await {
@@ -702,7 +755,7 @@ impl<'a> Run<'a> {
         if let (Some(addr), Some(t)) = (self.addr, &tls)
             && net::speaks_tls(
                 addr,
-                &self.ctx.host,
+                &self.host,
                 t,
                 self.timeout.min(Duration::from_secs(3)),
             )

@@ -6,10 +6,10 @@
 //! also needs every line recorded and timed per step, which a client over our own stream gives.
 //! The protocol part needed here (greeting, CAPA, STLS, AUTH, USER/PASS, STAT, QUIT) is small.
 
-use super::diagnose::Symptom;
 use super::lines::Lines;
 use super::net::Conn;
 use super::sasl;
+use super::symptom::Symptom;
 use super::{Credential, Endpoint, Run, Started, Status, Step};
 use crate::profile::Encryption;
 
@@ -159,9 +159,11 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
     };
     if !greeting.starts_with("+OK") {
         let symptom = if greeting.starts_with("-ERR") {
-            Symptom::Reply(greeting.clone())
+            Symptom::reply(greeting.clone())
         } else {
-            Symptom::Garbage(greeting.clone())
+            Symptom::Garbage {
+                line: greeting.clone(),
+            }
         };
         run.fail(&s, format!("not a POP3 greeting: {greeting}"), &symptom);
         return None;
@@ -183,7 +185,7 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
         send(run, &s, &mut io, "STLS").await?;
         let reply = line(run, &s, &mut io, "STLS").await?;
         if !reply.starts_with("+OK") {
-            run.fail(&s, format!("STLS: {reply}"), &Symptom::Reply(reply.clone()));
+            run.fail(&s, format!("STLS: {reply}"), &Symptom::reply(reply.clone()));
             return None;
         }
         run.ok(&s, reply);
@@ -213,7 +215,7 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
         send(run, &s, &mut io, &format!("USER {user}")).await?;
         let r = line(run, &s, &mut io, "USER").await?;
         if !r.starts_with("+OK") {
-            run.fail(&s, format!("USER: {r}"), &Symptom::Reply(r.clone()));
+            run.fail(&s, format!("USER: {r}"), &Symptom::reply(r.clone()));
             return None;
         }
         send(
@@ -292,7 +294,7 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
     let stat = line(run, &s, &mut io, "STAT").await?;
     let mut parts = stat.split_whitespace();
     if parts.next() != Some("+OK") {
-        run.fail(&s, format!("STAT: {stat}"), &Symptom::Reply(stat.clone()));
+        run.fail(&s, format!("STAT: {stat}"), &Symptom::reply(stat.clone()));
         return None;
     }
     let count = parts.next().unwrap_or("?");

@@ -8,10 +8,10 @@
 //! needs (EHLO, STARTTLS, AUTH, MAIL, RCPT, RSET, DATA, QUIT) are few; this also keeps lettre out
 //! of the dependency tree.
 
-use super::diagnose::Symptom;
 use super::lines::Lines;
 use super::net::Conn;
 use super::sasl;
+use super::symptom::Symptom;
 use super::{Credential, Endpoint, Run, Started, Status, Step};
 use crate::profile::Encryption;
 
@@ -74,9 +74,9 @@ async fn reply(run: &mut Run<'_>, s: &Started, io: &mut Lines, what: &str) -> Op
         let sep = line.as_bytes().get(3).copied();
         let Some(code) = code.filter(|_| matches!(sep, None | Some(b' ' | b'-'))) else {
             let symptom = if s.step == Step::Greeting {
-                Symptom::Garbage(line.clone())
+                Symptom::Garbage { line: line.clone() }
             } else {
-                Symptom::Reply(line.clone())
+                Symptom::reply(line.clone())
             };
             run.fail(s, format!("not an SMTP reply: {line}"), &symptom);
             return None;
@@ -115,7 +115,7 @@ async fn command(
     let r = reply(run, s, io, what).await?;
     if !r.positive() {
         let line = r.last();
-        run.fail(s, format!("{what}: {line}"), &Symptom::Reply(line.clone()));
+        run.fail(s, format!("{what}: {line}"), &Symptom::reply(line.clone()));
         return None;
     }
     Some(r)
@@ -365,7 +365,7 @@ async fn send_step(
     io: &mut Lines,
 ) -> Option<()> {
     let s = run.begin(Step::Send);
-    let from = cred.user().unwrap_or(&run.ctx.mailbox).to_owned();
+    let from = cred.user().unwrap_or(&run.sender).to_owned();
     let Some(to) = run.opts.send_to.clone() else {
         let mail = format!("MAIL FROM:<{from}>");
         let rcpt = format!("RCPT TO:<{from}>");
@@ -379,7 +379,7 @@ async fn send_step(
                 let r = reply(run, &s, io, what).await?;
                 if !r.positive() {
                     let line = r.last();
-                    run.fail(&s, format!("{what}: {line}"), &Symptom::Reply(line.clone()));
+                    run.fail(&s, format!("{what}: {line}"), &Symptom::reply(line.clone()));
                     return None;
                 }
             }
@@ -423,7 +423,7 @@ async fn send_step(
         run.fail(
             &s,
             format!("end of DATA: {line}"),
-            &Symptom::Reply(line.clone()),
+            &Symptom::reply(line.clone()),
         );
         return None;
     }
@@ -449,9 +449,9 @@ async fn finish_greeting(
         let ok = line.len() >= 3 && line.starts_with("220");
         if !ok {
             let symptom = if line.starts_with('4') || line.starts_with('5') {
-                Symptom::Reply(line.clone())
+                Symptom::reply(line.clone())
             } else {
-                Symptom::Garbage(line.clone())
+                Symptom::Garbage { line: line.clone() }
             };
             run.fail(s, format!("not an SMTP greeting: {line}"), &symptom);
             return None;

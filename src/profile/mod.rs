@@ -122,6 +122,8 @@ pub struct Mailbox {
     #[serde(deserialize_with = "port")]
     pub port: u16,
     pub encryption: Encryption,
+    /// The address it signs in as; empty (or absent) with a delegated account: the signed-in user.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub user: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,

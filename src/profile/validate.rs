@@ -158,6 +158,14 @@ fn account_ref(profile: &Profile, name: Option<&String>, path: Vec<Seg>, out: &m
     }
 }
 
+/// Whether the target's account signs a user in (delegated, device code): an empty user name then
+/// means the signed-in user, whom the sign-in names.
+fn signs_in_as_user(profile: &Profile, account: Option<&str>) -> bool {
+    account
+        .and_then(|a| profile.account(a))
+        .is_some_and(|a| a.flow != crate::profile::Flow::AppOnly)
+}
+
 fn check_transports(profile: &Profile, out: &mut Vec<Finding>) {
     for (i, t) in profile.transports.iter().enumerate() {
         let here = |field: &str| at("transports", i, field);
@@ -165,7 +173,10 @@ fn check_transports(profile: &Profile, out: &mut Vec<Finding>) {
         check_host(&t.host, here("host"), out);
         check_encryption(t.port, t.encryption, Service::Smtp, here("encryption"), out);
         account_ref(profile, t.account.as_ref(), here("account"), out);
-        if t.auth && t.username.as_deref().is_none_or(|u| u.trim().is_empty()) {
+        if t.auth
+            && t.username.as_deref().is_none_or(|u| u.trim().is_empty())
+            && !signs_in_as_user(profile, t.account.as_deref())
+        {
             out.push(Finding::error(
                 here("username"),
                 format!("transport \"{}\" authenticates but has no username", t.name),
@@ -196,7 +207,7 @@ fn check_mailboxes(profile: &Profile, out: &mut Vec<Finding>) {
         };
         check_encryption(m.port, m.encryption, service, here("encryption"), out);
         account_ref(profile, m.account.as_ref(), here("account"), out);
-        if m.user.trim().is_empty() {
+        if m.user.trim().is_empty() && !signs_in_as_user(profile, m.account.as_deref()) {
             out.push(Finding::error(
                 here("user"),
                 format!("mailbox \"{}\" has no user", m.name),

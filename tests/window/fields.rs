@@ -89,6 +89,10 @@ fn the_first_start_leaves_the_ids_empty_and_says_what_to_paste_where() {
         !has(&h, "has no tenant"),
         "not an error before anything was tried"
     );
+    assert!(
+        !has(&h, "''"),
+        "no checklist command with an empty value (-AppId '')"
+    );
 
     h.get_by_label("Get token").click();
     h.run();

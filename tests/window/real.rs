@@ -129,14 +129,42 @@ fn the_checklist_points_at_the_missing_mailbox_permission_with_its_powershell_li
     assert!(!report(h.state(), &inbox()).ok);
     // Registration, secret, permissions, consent and the service principal are proven; the
     // mailbox grant is the step to fix, with its line filled in.
+    let shown = report(h.state(), &inbox())
+        .diagnosis
+        .expect("the Test panel's diagnosis");
     h.get_by_label_contains("Grant the app the mailbox mailbox@example.test");
-    h.get_by_label_contains("the app has no permission on it");
+    // The checklist's failed step carries the Test panel's diagnosis, word for word.
+    h.get_by_label_contains(&shown.title);
     let line = format!(
         "Add-MailboxPermission -Identity 'mailbox@example.test' -User '{}' -AccessRights FullAccess",
         defaults::APP_OBJECT_ID
     );
     h.get_by_label(&line);
     h.get_by_label_contains("a mailbox accepted the app's token");
+
+    // And `mailcfg test` on the same profile and servers names the same cause.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.toml");
+    profile::save(h.state().profile(), &file).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args(["test", "--json", "--mailbox", "Inbox", "--profile"])
+        .arg(&file)
+        .env("MAILCFG_CLIENT_SECRET", defaults::APP_SECRET)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let cli_kind = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "report" && v["target"] == "Inbox")
+        .and_then(|v| v["diagnosis"]["kind"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no diagnosis in:\n{stdout}"));
+    assert_eq!(
+        cli_kind,
+        shown.kind.as_str(),
+        "the CLI and the window disagree"
+    );
+    assert_eq!(cli_kind, "mailbox_grant_missing");
 }
 
 #[test]

@@ -64,6 +64,8 @@ impl App {
                 }
                 let ok = r.is_ok();
                 run.state = r.map_or_else(SignIn::Failed, |t| SignIn::Done(Box::new(t)));
+                // A token (or a refusal) is new evidence for every test shown.
+                self.runtime.rediagnose(&self.doc.profile);
                 let then = self.after_sign_in.remove(&account).unwrap_or_default();
                 if ok {
                     for t in then {
@@ -123,10 +125,14 @@ impl App {
                 });
             }
             (Job::Probe(target), u) => {
+                let done = matches!(u, Update::Tested(_));
                 if let Some(run) = self.runtime.probes.get_mut(&target)
                     && run.job == Some(job)
                 {
                     run.apply(u);
+                    if done {
+                        self.runtime.rediagnose(&self.doc.profile);
+                    }
                 }
             }
             _ => {}

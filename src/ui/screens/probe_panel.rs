@@ -147,9 +147,19 @@ fn verdict(
     widgets::callout(ui, true, |ui| {
         ui.strong(&d.title);
         ui.add(egui::Label::new(format!("Cause: {}", d.cause)).wrap());
+        for e in &d.evidence {
+            ui.add(egui::Label::new(RichText::new(format!("Because {e}.")).weak()).wrap());
+        }
         ui.add(egui::Label::new(format!("Fix: {}", d.fix)).wrap());
         for c in &d.commands {
             widgets::command(ui, c);
+        }
+        if !d.alternatives.is_empty() {
+            ui.label(RichText::new("The evidence cannot rule out:").strong());
+            for a in &d.alternatives {
+                let text = format!("{} — to tell them apart, {}", a.title, a.tell_apart);
+                ui.add(egui::Label::new(text).wrap());
+            }
         }
         ui.add_space(4.0);
         ui.horizontal_wrapped(|ui| {

@@ -92,6 +92,12 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, nav: Nav) -> Actions {
     };
     let mut out = header(ui, kind, &name, nav);
     let accounts: Vec<String> = p.accounts.iter().map(|a| a.name.clone()).collect();
+    let delegated = s
+        .parts()
+        .4
+        .as_deref()
+        .and_then(|a| p.account(a))
+        .is_some_and(|a| a.flow != crate::profile::Flow::AppOnly);
     let input = &mut *ctx.input;
     let mut form = Form {
         fields: &mut input.fields,
@@ -101,7 +107,7 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, nav: Nav) -> Actions {
     };
     let (secret, send_to) = (&mut input.secret, &mut input.send_to);
     grid(ui, "server", |ui| {
-        rows(ui, &mut form, &mut s, &accounts);
+        rows(ui, &mut form, &mut s, &accounts, delegated);
         if s.needs_password() {
             out.extend(password_row(ui, secret, &target));
         }
@@ -130,7 +136,13 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, nav: Nav) -> Actions {
     out
 }
 
-fn rows(ui: &mut egui::Ui, f: &mut Form<'_>, s: &mut Server, accounts: &[String]) {
+/// `delegated`: the account signs a user in, so an empty user is the signed-in one.
+fn rows(ui: &mut egui::Ui, f: &mut Form<'_>, s: &mut Server, accounts: &[String], delegated: bool) {
+    let user_hint = if delegated {
+        "empty: the signed-in user"
+    } else {
+        "the mailbox address, e.g. support@contoso.com"
+    };
     f.text(ui, "name", "Name", s.parts().0, "");
     if let Server::Mailbox(m) = s {
         f.choice(ui, "protocol", "Protocol", &mut m.protocol, PROTOCOLS);
@@ -159,17 +171,15 @@ fn rows(ui: &mut egui::Ui, f: &mut Form<'_>, s: &mut Server, accounts: &[String]
                 "username",
                 "Username",
                 &mut t.username,
-                "the mailbox that sends, e.g. support@contoso.com",
+                if delegated {
+                    user_hint
+                } else {
+                    "the mailbox that sends, e.g. support@contoso.com"
+                },
             );
         }
         Server::Mailbox(m) => {
-            f.text(
-                ui,
-                "user",
-                "User",
-                &mut m.user,
-                "the mailbox address, e.g. support@contoso.com",
-            );
+            f.text(ui, "user", "User", &mut m.user, user_hint);
         }
     }
     account_choice(ui, accounts, s.parts().4);

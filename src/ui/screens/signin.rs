@@ -268,6 +268,9 @@ fn card(ui: &mut egui::Ui, t: &TokenInfo, now: SystemTime) {
                 for p in &t.problems {
                     widgets::callout(ui, true, |ui| {
                         ui.strong(&p.title);
+                        for e in &p.evidence {
+                            ui.add(egui::Label::new(format!("Because {e}.")).wrap());
+                        }
                         ui.add(egui::Label::new(format!("Fix: {}", p.fix)).wrap());
                     });
                 }

@@ -1,20 +1,20 @@
 //! The window's runtime state, kept apart from what is saved: sign-ins and connection tests under
 //! way or done, each with the settings it was made with (its [`Basis`]), so that changed settings
 //! mark a result stale instead of leaving an old green dot; and what the keyring holds. Nothing
-//! here is written to a file. The set-up checklist and the test panels draw from what this gives
-//! them ([`Runtime::checklist`], [`Runtime::current_reports`]), so their source is one place.
+//! here is written to a file. The set-up checklist, the token card and the test panels draw from
+//! the one diagnosis of what still stands (`evidence.rs`), so they cannot disagree.
 
 use std::collections::HashMap;
 use std::time::SystemTime;
 
 use super::action::TargetName;
 use super::widgets::Dot;
-use crate::checklist::{self, SignInSeen};
 use crate::engine::{JobId, SecretSource, SignInFailure, TokenInfo, Update};
 use crate::probe::{Event, Report, Status, Step, TranscriptLine};
 use crate::profile::{Account, Profile};
 
 mod basis;
+mod evidence;
 pub use basis::{AccountBasis, Basis};
 
 /// A sign-in in progress or done.
@@ -99,7 +99,7 @@ impl ProbeRun {
             Update::Tested(r) => {
                 self.steps.clone_from(&r.steps);
                 self.transcript.clone_from(&r.transcript);
-                self.report = Some(r);
+                self.report = Some(*r);
                 self.job = None;
                 self.finished_at = Some(SystemTime::now());
             }
@@ -208,25 +208,6 @@ impl Runtime {
             .filter(|t| self.probe_stale(p, t).is_none())
             .filter_map(|t| self.probes[t].report.as_ref())
             .collect()
-    }
-
-    /// The set-up checklist of a Microsoft account, from the sign-in and the tests that still
-    /// stand (the one place that gathers what the checklist is made from).
-    pub fn checklist(
-        &self,
-        p: &Profile,
-        account: &Account,
-        now: SystemTime,
-    ) -> Vec<checklist::Item> {
-        let fresh = self.sign_in_stale(p, account).is_none();
-        let seen = match self.sign_ins.get(&account.name).map(|r| &r.state) {
-            Some(SignIn::Done(t)) if fresh => SignInSeen::Token {
-                problems: &t.problems,
-            },
-            Some(SignIn::Failed(e)) if fresh => SignInSeen::Failed(e.code.as_deref()),
-            _ => SignInSeen::NotYet,
-        };
-        checklist::checklist(p, account, seen, &self.current_reports(p), now)
     }
 
     /// How the last Test all went, while its targets are still in the profile.
