@@ -129,30 +129,18 @@ pub fn show_notes(ui: &mut egui::Ui, notes: &[Note]) {
     }
 }
 
-/// A command or protocol line: monospace at the body's size, wrapping anywhere (base64 and
-/// PowerShell lines have few spaces).
+/// A command or protocol line: monospace at the body's size, wrapping at its spaces (a PowerShell
+/// parameter stays whole) and inside a word only when it is longer than the line (base64).
 pub fn code(ui: &mut egui::Ui, text: &str) -> egui::Response {
-    let font = egui::TextStyle::Monospace.resolve(ui.style());
-    let mut job = egui::text::LayoutJob::single_section(
-        text.to_owned(),
-        egui::TextFormat::simple(font, ui.visuals().text_color()),
-    );
-    job.wrap.break_anywhere = true;
+    // Monospace alone: `.small()` after it would turn it back into the proportional font.
     // `wrap()`: in a row, a label otherwise extends (egui's default for horizontal layouts).
-    ui.add(egui::Label::new(job).wrap())
+    ui.add(egui::Label::new(RichText::new(text).monospace()).wrap())
 }
 
 /// Prose that wraps at the space left in the row, breaking a long word (a base64 tag in a
 /// greeting) rather than running off the edge.
 pub fn wrapped(ui: &mut egui::Ui, text: &str) -> egui::Response {
-    let font = egui::TextStyle::Body.resolve(ui.style());
-    let mut job = egui::text::LayoutJob::single_section(
-        text.to_owned(),
-        egui::TextFormat::simple(font, ui.visuals().text_color()),
-    );
-    job.wrap = egui::text::TextWrapping::wrap_at_width(ui.available_width());
-    // `wrap()`: in a row, a label otherwise extends (egui's default for horizontal layouts).
-    ui.add(egui::Label::new(job).wrap())
+    ui.add(egui::Label::new(text).wrap())
 }
 
 /// A copy button and its command line beside it.

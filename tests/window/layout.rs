@@ -156,3 +156,26 @@ fn the_transcript_shows_many_lines_and_a_long_greeting_wraps_inside_the_panel() 
         assert!(node.rect().right() <= 800.5, "{:?}", node.rect());
     }
 }
+
+#[test]
+fn exchanges_base64_greeting_tag_wraps_inside_a_narrow_column() {
+    let greeting = "* OK The Microsoft Exchange IMAP4 service is ready. [TQBXADQAUABSADEAMABDAEEAMAAwADAANAAuAG4AYQBtAHAAcgBkADEAMAAuAHAAcgBvAGQALgBvAHUAdABsAG8AbwBrAC4AYwBvAG0A]";
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(300.0, 400.0))
+        .build_ui(|ui| {
+            ui.horizontal_top(|ui| {
+                ui.label("Greeting");
+                mailcfg::ui::widgets::wrapped(ui, greeting);
+            });
+            mailcfg::ui::widgets::code(ui, greeting);
+        });
+    h.run();
+    let nodes: Vec<_> = h
+        .query_all_by_label_contains("TQBXADQAUABSADEAMABD")
+        .collect();
+    assert_eq!(nodes.len(), 2, "the row's detail and the code line");
+    for node in nodes {
+        let r = node.rect();
+        assert!(r.right() <= 300.5, "runs off the edge: {r:?}");
+    }
+}
