@@ -229,6 +229,7 @@ impl Engine {
                     text,
                     code: None,
                     explanation: None,
+                    needs_input: true,
                 }),
                 Ok(source) => {
                     let flow_send = send.clone();
@@ -361,7 +362,9 @@ impl Engine {
             let p = path.clone();
             let r = tokio::task::spawn_blocking(move || -> Result<(Profile, Vec<_>), String> {
                 if import {
-                    let bytes = std::fs::read(&p)
+                    // Regular files only, and never more than a profile's limit (a FIFO or
+                    // /dev/zero picked in the dialog must not hang or fill memory).
+                    let bytes = crate::files::read_limited(&p, crate::profile::MAX_FILE_BYTES)
                         .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
                     let name = p
                         .file_name()
@@ -455,7 +458,7 @@ impl Engine {
         profile: &Profile,
         base_dir: Option<&Path>,
         target: Target,
-        send_to: Option<String>,
+        send_to: Option<lettre::Address>,
     ) -> JobId {
         let source = self.token_source(profile, base_dir);
         let profile = profile.clone();

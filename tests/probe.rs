@@ -385,7 +385,7 @@ async fn smtp_with_send_to_delivers_a_test_message() {
     let token = app_token(&s);
     let t = transport(s.ports.submission, Encryption::StartTls);
     let mut o = opts(&s);
-    o.send_to = Some("someone@example.test".into());
+    o.send_to = Some("someone@example.test".parse().unwrap());
     let (r, events) = check_transport(&t, xoauth2(&token), &o).await;
     assert_all_ok(&r);
     assert!(step(&r, Step::Send).detail.contains("DATA"));

@@ -34,6 +34,7 @@ fn report(target: &str, user: &str, failed_at: Option<(ProbeStep, Symptom)>) -> 
         failure: failed_at.map(|(step, symptom)| Failure { step, symptom }),
         steps,
         transcript: Vec::new(),
+        certificate: None,
         diagnosis: None,
         total: Duration::ZERO,
     }

@@ -6,11 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, print_flow_event, runtime};
+use super::output::{self, Part, tell};
+use super::{EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, print_flow_event, runtime};
 use crate::diagnosis::{self, Diagnosis, Evidence, Place, SignInFailure, SignInSeen, TokenSeen};
 use crate::oauth::{AccessToken, TokenSource};
 use crate::probe::batch::{self, Job, Target};
@@ -26,7 +27,7 @@ pub(super) struct Selection {
     pub concurrency: Option<u32>,
 }
 
-fn selected(p: &Profile, sel: &Selection) -> Vec<Target> {
+pub(super) fn selected(p: &Profile, sel: &Selection) -> Vec<Target> {
     let all = sel.mailboxes.is_empty() && sel.transports.is_empty();
     let mut targets: Vec<Target> = p
         .mailboxes
@@ -48,75 +49,124 @@ fn selected(p: &Profile, sel: &Selection) -> Vec<Target> {
 pub(super) fn run(path: &Path, p: &Profile, sel: &Selection) -> u8 {
     let targets = selected(p, sel);
     if targets.is_empty() {
-        eprintln!(
+        tell!(
             "{}: error: the profile has no mailbox or transport to test",
             path.display()
         );
-        eprintln!("    fix: add a [[mailboxes]] or [[transports]] section");
+        tell!("    fix: add a [[mailboxes]] or [[transports]] section");
         return EXIT_BAD_INPUT;
     }
-    if let Some(to) = &sel.send_to
-        && !to.contains('@')
-    {
-        eprintln!("mailcfg test: error: --send-to \"{to}\" is not a mail address");
-        eprintln!("    fix: give an address such as someone@example.com");
-        return EXIT_BAD_INPUT;
-    }
-    if sel.concurrency == Some(0) {
-        eprintln!("mailcfg test: error: --concurrency 0 would test nothing");
-        eprintln!("    fix: give 1 or more (the default is the profile's probe.concurrency)");
-        return EXIT_BAD_INPUT;
-    }
-    let secrets = Secrets::open();
-    if let Some(notice) = secrets.notice() {
-        eprintln!("note: {notice}");
-    }
-    let base = path.parent();
-    let source = match TokenSource::new(&p.tls, base, secrets) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("mailcfg test: error: {e}");
+    let send_to = match sel.send_to.as_deref().map(crate::profile::mail_address) {
+        None => None,
+        Some(Ok(a)) => Some(a),
+        Some(Err(why)) => {
+            let to = crate::profile::shown(sel.send_to.as_deref().unwrap_or_default());
+            tell!("mailcfg test: error: --send-to \"{to}\" {why}");
+            tell!("    fix: give one address such as someone@example.com, nothing else");
             return EXIT_BAD_INPUT;
         }
     };
-    let opts = Options {
-        timeout: Duration::from_secs(p.probe.timeout_secs.max(1)),
-        ca_file: p
-            .tls
-            .ca_file
-            .as_ref()
-            .map(|c| base.map_or_else(|| c.clone(), |d| d.join(c))),
-        send_to: sel.send_to.clone(),
+    let setup = match Setup::new(path, p, sel.concurrency, send_to, true) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
-    crate::probe::warm_up(opts.ca_file.clone());
-    let concurrency = sel.concurrency.unwrap_or(p.probe.concurrency).max(1);
     let Some(rt) = runtime() else {
         return EXIT_FAILED;
     };
-    let place = Place::Cli {
-        profile: path.display().to_string(),
-    };
     rt.block_on(async {
         tokio::select! {
-            code = test_all(p, targets, &source, &opts, concurrency as usize, sel.json, &place) => code,
+            code = test_all(p, targets, &setup, sel.json) => code,
             _ = tokio::signal::ctrl_c() => {
-                eprintln!("mailcfg test: cancelled");
-                EXIT_FAILED
+                tell!("mailcfg test: cancelled");
+                EXIT_CANCELLED
             }
         }
     })
 }
 
-async fn test_all(
+/// What a run needs: the token source, the probe's options, how many at once, where it is.
+pub(super) struct Setup {
+    pub source: TokenSource,
+    pub opts: Options,
+    pub concurrency: usize,
+    pub place: Place,
+}
+
+impl Setup {
+    /// `interactive`: whether sign-ins may open a browser or show a device code. Errors are said
+    /// on stderr; the `Err` is the exit code.
+    pub fn new(
+        path: &Path,
+        p: &Profile,
+        concurrency: Option<u32>,
+        send_to: Option<lettre::Address>,
+        interactive: bool,
+    ) -> Result<Self, u8> {
+        if concurrency == Some(0) {
+            tell!("mailcfg: error: --concurrency 0 would test nothing");
+            tell!("    fix: give 1 or more (the default is the profile's probe.concurrency)");
+            return Err(EXIT_BAD_INPUT);
+        }
+        let secrets = Secrets::open();
+        if let Some(notice) = secrets.notice() {
+            tell!("note: {notice}");
+        }
+        let base = path.parent();
+        let source = match TokenSource::new(&p.tls, base, secrets) {
+            Ok(s) if interactive => s,
+            Ok(s) => s.non_interactive(),
+            Err(e) => {
+                tell!("mailcfg: error: {e}");
+                return Err(EXIT_BAD_INPUT);
+            }
+        };
+        let opts = Options {
+            timeout: Duration::from_secs(p.probe.timeout_secs.max(1)),
+            ca_file: p
+                .tls
+                .ca_file
+                .as_ref()
+                .map(|c| base.map_or_else(|| c.clone(), |d| d.join(c))),
+            send_to,
+        };
+        crate::probe::warm_up(opts.ca_file.clone());
+        Ok(Self {
+            source,
+            opts,
+            concurrency: concurrency.unwrap_or(p.probe.concurrency).max(1) as usize,
+            place: Place::Cli {
+                profile: path.display().to_string(),
+            },
+        })
+    }
+}
+
+/// What happens during a run, for whoever shows it.
+pub(super) enum Seen<'a> {
+    /// An account's sign-in, with what the diagnosis finds in it before any test.
+    SignIn(&'a str, &'a SignInSeen, &'a [Diagnosis]),
+    /// A target that could not start, and why.
+    NotTested(&'a str, &'a str),
+    Event(&'a Event),
+}
+
+/// What one run of sign-ins and tests saw, every failure diagnosed from all of it.
+pub(super) struct Outcome {
+    pub seen: BTreeMap<String, SignInSeen>,
+    pub reports: Vec<Report>,
+    pub not_tested: Vec<(String, String)>,
+}
+
+/// Signs in once per account, tests every target (at most `concurrency` at once), and
+/// diagnoses every failure from all the run saw. `on` hears each thing as it happens.
+pub(super) async fn sign_in_and_test(
     p: &Profile,
     targets: Vec<Target>,
-    source: &TokenSource,
-    opts: &Options,
-    concurrency: usize,
-    json: bool,
-    place: &Place,
-) -> u8 {
-    let mut out = Printer::new(json, &targets);
+    setup: &Setup,
+    on_flow: &(dyn Fn(crate::oauth::FlowEvent) + Send + Sync),
+    on: &mut dyn FnMut(Seen<'_>),
+) -> Outcome {
+    let (source, place) = (&setup.source, &setup.place);
     // One token per account, whatever the number of mailboxes it serves.
     let accounts: BTreeSet<String> = targets
         .iter()
@@ -125,12 +175,11 @@ async fn test_all(
         .collect();
     let mut tokens: BTreeMap<String, AccessToken> = BTreeMap::new();
     let mut seen: BTreeMap<String, SignInSeen> = BTreeMap::new();
-    let mut refused = 0usize;
     for name in accounts {
         let Some(acc) = p.account(&name) else {
             continue;
         };
-        match source.token(acc, &print_flow_event).await {
+        match source.token(acc, on_flow).await {
             Ok(t) => {
                 seen.insert(name.clone(), SignInSeen::Token(TokenSeen::of(&t)));
                 tokens.insert(name, t);
@@ -145,12 +194,10 @@ async fn test_all(
         let mut ev = Evidence::new(p, std::time::SystemTime::now());
         ev.sign_ins.push((name, s));
         let found = diagnosis::for_account(&ev, name, place);
-        match s {
-            SignInSeen::Failed(f) => out.sign_in_failed(name, &f.text, found.first()),
-            SignInSeen::Token(_) => out.token_problems(name, &found),
-        }
+        on(Seen::SignIn(name, s, &found));
     }
     let mut jobs = Vec::new();
+    let mut not_tested = Vec::new();
     for target in targets {
         match batch::credential(
             &target,
@@ -159,23 +206,23 @@ async fn test_all(
         ) {
             Ok(cred) => jobs.push(Job { target, cred }),
             Err(why) => {
-                refused += 1;
-                out.not_tested(target.name(), &why);
+                on(Seen::NotTested(target.name(), &why));
+                not_tested.push((target.name().to_owned(), why));
             }
         }
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let runner = async move {
-        let reports = batch::run_all(jobs, opts, concurrency, &tx).await;
+        let reports = batch::run_all(jobs, &setup.opts, setup.concurrency, &tx).await;
         drop(tx);
         reports
     };
-    let printer = async {
+    let listener = async {
         while let Some(e) = rx.recv().await {
-            out.event(&e);
+            on(Seen::Event(&e));
         }
     };
-    let (mut reports, ()) = tokio::join!(runner, printer);
+    let (mut reports, ()) = tokio::join!(runner, listener);
     let found = {
         let mut ev = Evidence::new(p, std::time::SystemTime::now());
         ev.sign_ins = seen.iter().map(|(n, s)| (n.as_str(), s)).collect();
@@ -183,9 +230,34 @@ async fn test_all(
         diagnosis::for_run(&ev, place)
     };
     diagnosis::assign(&mut reports, &found);
-    out.reports(&reports);
-    out.summary(&reports, refused);
-    if refused == 0 && reports.iter().all(|r| r.ok) {
+    Outcome {
+        seen,
+        reports,
+        not_tested,
+    }
+}
+
+async fn test_all(p: &Profile, targets: Vec<Target>, setup: &Setup, json: bool) -> u8 {
+    let mut out = Printer::new(json, &targets);
+    let outcome = sign_in_and_test(
+        p,
+        targets,
+        setup,
+        &print_flow_event,
+        &mut |seen| match seen {
+            Seen::SignIn(name, SignInSeen::Failed(f), found) => {
+                out.sign_in_failed(name, &f.text, found.first());
+            }
+            Seen::SignIn(name, SignInSeen::Token(_), found) => out.token_problems(name, found),
+            Seen::NotTested(target, why) => out.not_tested(target, why),
+            Seen::Event(e) => out.event(e),
+        },
+    )
+    .await;
+    let refused = outcome.not_tested.len();
+    out.reports(&outcome.reports);
+    out.summary(&outcome.reports, refused);
+    if refused == 0 && outcome.reports.iter().all(|r| r.ok) {
         EXIT_OK
     } else {
         EXIT_FAILED
@@ -244,9 +316,7 @@ impl Printer {
     }
 
     fn line(text: &str) {
-        let mut o = std::io::stdout().lock();
-        let _ = writeln!(o, "{text}");
-        let _ = o.flush();
+        output::out(text);
     }
 
     fn json_line(kind: &str, value: serde_json::Value) {
@@ -254,22 +324,12 @@ impl Printer {
         if let Some(map) = value.as_object_mut() {
             map.insert("type".into(), kind.into());
         }
-        Self::line(&value.to_string());
+        output::json(value);
     }
 
-    fn paint(&self, status: Status) -> String {
-        let (code, text) = match status {
-            Status::Ok => ("32", "ok"),
-            Status::Warning => ("33", "warning"),
-            Status::Failed => ("31;1", "FAILED"),
-            Status::Skipped => ("2", "skipped"),
-            Status::Running => ("2", "running"),
-        };
-        if self.color {
-            format!("\x1b[{code}m{text:<7}\x1b[0m")
-        } else {
-            format!("{text:<7}")
-        }
+    /// A status word (painted on a terminal) and the rest of the line.
+    fn status_line(&self, status: Status, rest: &str) {
+        output::line(&[Part::Status(status), Part::Text(rest)], self.color);
     }
 
     fn event(&mut self, e: &Event) {
@@ -280,15 +340,17 @@ impl Printer {
         if e.status == Status::Running {
             return;
         }
-        Self::line(&format!(
-            "{} {:<width$}  {:<12} {:>5} ms  {}",
-            self.paint(e.status),
-            e.target,
-            e.step.to_string(),
-            e.elapsed.as_millis(),
-            e.detail,
-            width = self.width
-        ));
+        self.status_line(
+            e.status,
+            &format!(
+                " {:<width$}  {:<12} {:>5} ms  {}",
+                e.target,
+                e.step.to_string(),
+                e.elapsed.as_millis(),
+                e.detail,
+                width = self.width
+            ),
+        );
     }
 
     fn sign_in_failed(&mut self, account: &str, error: &str, d: Option<&Diagnosis>) {
@@ -298,10 +360,10 @@ impl Printer {
                 serde_json::json!({ "account": account, "error": error, "diagnosis": d }),
             );
         } else {
-            Self::line(&format!(
-                "{} sign-in for account \"{account}\" failed:\n{error}",
-                self.paint(Status::Failed)
-            ));
+            self.status_line(
+                Status::Failed,
+                &format!(" sign-in for account \"{account}\" failed:\n{error}"),
+            );
         }
     }
 
@@ -317,14 +379,11 @@ impl Printer {
             );
             return;
         }
-        let mut text = format!(
-            "{} the token of account \"{account}\" will not do:",
-            self.paint(Status::Warning)
-        );
+        let mut text = format!(" the token of account \"{account}\" will not do:");
         for d in found {
             let _ = write!(text, "\n  {} [{}]\n    fix: {}", d.title, d.kind, d.fix);
         }
-        Self::line(&text);
+        self.status_line(Status::Warning, &text);
     }
 
     fn not_tested(&mut self, target: &str, why: &str) {
@@ -334,10 +393,7 @@ impl Printer {
                 serde_json::json!({ "target": target, "reason": why }),
             );
         } else {
-            Self::line(&format!(
-                "{} {target}  not tested: {why}",
-                self.paint(Status::Skipped)
-            ));
+            self.status_line(Status::Skipped, &format!(" {target}  not tested: {why}"));
         }
     }
 
@@ -362,6 +418,7 @@ impl Printer {
             }
             if !failed.transcript.is_empty() {
                 text.push_str("\n  transcript of the failed step:");
+                // Already cut by the probe: a step keeps its first and last lines, and a count.
                 for l in &failed.transcript {
                     let _ = write!(text, "\n    {l}");
                 }
@@ -404,23 +461,22 @@ impl Printer {
         if not_tested > 0 {
             let _ = write!(text, ", {not_tested} not tested");
         }
+        Self::line(&text);
         for r in reports {
-            let verdict = if r.ok {
-                self.paint(Status::Ok)
-            } else {
-                self.paint(Status::Failed)
-            };
+            let verdict = if r.ok { Status::Ok } else { Status::Failed };
             let at = r
                 .failed_step()
                 .map_or_else(String::new, |e| format!(" (at {})", e.step));
-            let _ = write!(
-                text,
-                "\n  {verdict} {} ({}) in {} ms{at}",
+            let rest = format!(
+                " {} ({}) in {} ms{at}",
                 r.target,
                 r.kind,
                 r.total.as_millis()
             );
+            output::line(
+                &[Part::Text("  "), Part::Status(verdict), Part::Text(&rest)],
+                self.color,
+            );
         }
-        Self::line(&text);
     }
 }

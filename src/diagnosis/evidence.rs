@@ -21,6 +21,10 @@ pub struct SignInFailure {
     pub text: String,
     pub code: Option<String>,
     pub explanation: Option<Explanation>,
+    /// The profile or this computer lacks something to sign in with (no client secret, no stored
+    /// sign-in for a run that may not ask, an unreadable CA file, a keyring error), as opposed
+    /// to the identity provider refusing or not answering.
+    pub needs_input: bool,
 }
 
 impl std::fmt::Display for SignInFailure {
@@ -31,6 +35,7 @@ impl std::fmt::Display for SignInFailure {
 
 impl SignInFailure {
     pub fn from_error(e: &crate::oauth::OAuthError) -> Self {
+        use crate::oauth::OAuthError as E;
         let explanation = match e {
             crate::oauth::OAuthError::Idp(x) => Some((**x).clone()),
             _ => None,
@@ -39,6 +44,10 @@ impl SignInFailure {
             text: e.to_string(),
             code: explanation.as_ref().map(|x| x.code.clone()),
             explanation,
+            needs_input: matches!(
+                e,
+                E::Config { .. } | E::NeedsSignIn { .. } | E::CaFile { .. } | E::Secret(_)
+            ),
         }
     }
 }

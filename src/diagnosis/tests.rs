@@ -139,6 +139,7 @@ fn report(p: &Profile, target: &str, fail: Option<(Step, Symptom)>) -> Report {
         failure: fail.map(|(step, symptom)| Failure { step, symptom }),
         steps,
         transcript: Vec::new(),
+        certificate: None,
         diagnosis: None,
         total: Duration::from_millis(70),
     }
@@ -528,6 +529,7 @@ fn an_account_check_lists_what_the_token_lacks_and_the_sign_in_refusal() {
     let failed = SignInSeen::Failed(SignInFailure {
         text: "sign-in refused".into(),
         code: Some("AADSTS7000215".into()),
+        needs_input: false,
         explanation: Some(crate::oauth::explain::Explanation {
             title: "the client secret is wrong".into(),
             cause: "the secret ID was pasted".into(),

@@ -57,6 +57,10 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
             let line = run.reply(&s);
             if line.starts_with("* OK") || line.starts_with("* PREAUTH") {
                 run.ok(&s, short_caps(&line));
+            } else if line.starts_with("* BYE") {
+                let detail = format!("the server refused the session: {line}");
+                run.fail(&s, detail, &Symptom::GreetingRefused { reply: line });
+                return None;
             } else {
                 run.fail(&s, line.clone(), &Symptom::reply(line));
                 return None;
@@ -67,7 +71,10 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
             run.fail(&s, detail, &Symptom::Closed);
             return None;
         }
-        Some(Err(_)) => {
+        Some(Err(e)) => {
+            if flood(run, &s, &ImapError::Io(e), "the connection (the greeting)") {
+                return None;
+            }
             let line = run.reply(&s);
             run.fail(
                 &s,
@@ -103,7 +110,10 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
                 run.fail(&s, detail, &Symptom::Timeout);
                 return None;
             }
-            Some(Err(_)) => {
+            Some(Err(e)) => {
+                if flood(run, &s, &e, "STARTTLS") {
+                    return None;
+                }
                 let line = run.reply(&s);
                 run.fail(&s, line.clone(), &Symptom::reply(line));
                 return None;
@@ -175,7 +185,7 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
     }
     let mut session = match result {
         None => {
-            let detail = format!("no answer to AUTHENTICATE within {}", run.secs());
+            let detail = super::timeout_detail(run, "AUTHENTICATE");
             run.fail(&s, detail, &Symptom::Timeout);
             return None;
         }
@@ -199,11 +209,14 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
     let s = run.begin(Step::Mailbox);
     match run.timed(session.examine("INBOX")).await {
         None => {
-            let detail = format!("no answer to EXAMINE INBOX within {}", run.secs());
+            let detail = super::timeout_detail(run, "EXAMINE INBOX");
             run.fail(&s, detail, &Symptom::Timeout);
             return None;
         }
         Some(Err(e)) => {
+            if flood(run, &s, &e, "EXAMINE INBOX") {
+                return None;
+            }
             let line = run.reply(&s);
             let symptom = if lost(&e) {
                 Symptom::ClosedAfterAuth
@@ -261,7 +274,27 @@ fn lost(e: &ImapError) -> bool {
     }
 }
 
+/// Fails the step if `e` is the transcript's flood error (too many lines or bytes in one step).
+fn flood(run: &mut Run<'_>, s: &super::Started, e: &ImapError, what: &str) -> bool {
+    let ImapError::Io(io) = e else {
+        return false;
+    };
+    let Some((lines, bytes)) = super::transcript::flooded(io) else {
+        return false;
+    };
+    let (detail, symptom) = super::read_failure(
+        &super::lines::ReadError::Flood { lines, bytes },
+        what,
+        false,
+    );
+    run.fail(s, detail, &symptom);
+    true
+}
+
 fn auth_failed(run: &mut Run<'_>, s: &super::Started, e: &ImapError, challenge: Option<String>) {
+    if flood(run, s, e, "AUTHENTICATE") {
+        return;
+    }
     if lost(e) {
         let detail = "the server closed the connection right after AUTHENTICATE, with no reply";
         run.fail(s, detail, &Symptom::ClosedAfterAuth);
@@ -294,11 +327,14 @@ async fn ask_capabilities(run: &mut Run<'_>, client: &mut Client<Stream>) -> Opt
         .await
     {
         None => {
-            let detail = format!("no answer to CAPABILITY within {}", run.secs());
+            let detail = super::timeout_detail(run, "CAPABILITY");
             run.fail(&s, detail, &Symptom::Timeout);
             None
         }
         Some(Err(e)) => {
+            if flood(run, &s, &e, "CAPABILITY") {
+                return None;
+            }
             let line = run.reply(&s);
             let symptom = if lost(&e) {
                 Symptom::Closed

@@ -5,9 +5,13 @@
 //! of an app it has not connected to the mailbox, and says so only at the next command.
 //!
 //! Every step sends an [`Event`] when it starts and when it ends, with its time and the transcript
-//! lines it produced (masked before anyone sees them). Every wait is bounded by [`Options::timeout`]; a
-//! test is cancelled by dropping its future. A failure is kept as a typed [`Failure`] (the step and
-//! its [`Symptom`]); what it means, with everything else the run saw, is `crate::diagnosis`'s job.
+//! lines it produced (masked before anyone sees them; details and the failure's quoted replies are
+//! masked and their control characters escaped too). [`Options::timeout`] bounds each step as a
+//! whole: every wait in a step shares the step's deadline, however many lines the server sends
+//! (and a step receives at most 1,000 lines or 1 MiB, a multi-line reply 256 lines or 64 KiB,
+//! and keeps its first and last 20 lines with a count of the rest). A test is cancelled by
+//! dropping its future. A failure is kept as a typed [`Failure`] (the step and its [`Symptom`]);
+//! what it means, with everything else the run saw, is `crate::diagnosis`'s job.
 //!
 //! Round trips on a success, after TCP and TLS and the greeting (the test `round_trips_are_few`
 //! checks them): IMAP 3 (AUTHENTICATE with SASL-IR, EXAMINE, LOGOUT; the capabilities come with
@@ -20,8 +24,10 @@
 
 pub mod batch;
 mod cert;
+mod failure;
 mod imap;
 mod lines;
+mod message;
 mod net;
 mod pop3;
 mod sasl;
@@ -58,6 +64,7 @@ pub fn warm_up(ca_file: Option<PathBuf>) {
     });
 }
 pub use batch::Target;
+pub(crate) use failure::{read_failure, timeout_detail};
 pub use symptom::Symptom;
 use transcript::Recorder;
 
@@ -200,6 +207,8 @@ pub struct Report {
     /// The final event of each step, in order.
     pub steps: Vec<Event>,
     pub transcript: Vec<TranscriptLine>,
+    /// The server's certificate, when TLS got far enough to see one (its expiry is monitored).
+    pub certificate: Option<CertSummary>,
     pub failure: Option<Failure>,
     /// What the failure means, from all the evidence of the run (`crate::diagnosis`); filled
     /// by whoever ran the test, since one test alone cannot know the rest.
@@ -282,13 +291,23 @@ impl Serialize for Credential {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Options {
-    /// The time limit of each step (and of each wait within it).
+    /// The time limit of each step, as a whole.
     #[serde(rename = "timeout_ms", serialize_with = "millis")]
     pub timeout: Duration,
     /// A CA certificate (PEM) to trust besides the system roots.
     pub ca_file: Option<PathBuf>,
-    /// SMTP: send a short test message here instead of stopping after RCPT TO.
-    pub send_to: Option<String>,
+    /// SMTP: send a short test message here instead of stopping after RCPT TO. An address
+    /// checked by lettre, so no line break can reach RCPT TO or the message's header.
+    #[serde(serialize_with = "address")]
+    pub send_to: Option<lettre::Address>,
+}
+
+#[allow(clippy::ref_option)] // the signature serde's `serialize_with` calls
+fn address<S: Serializer>(a: &Option<lettre::Address>, s: S) -> Result<S::Ok, S::Error> {
+    match a {
+        Some(a) => s.serialize_some::<str>(a.as_ref()),
+        None => s.serialize_none(),
+    }
 }
 
 impl Default for Options {
@@ -329,6 +348,9 @@ pub async fn test_mailbox(
         port: m.port,
         encryption: m.encryption,
     };
+    if run.refuse_unsafe(&cred, &endpoint) {
+        return run.finish();
+    }
     match kind {
         TargetKind::Imap => imap::run(&mut run, &endpoint, &cred).await,
         _ => pop3::run(&mut run, &endpoint, &cred).await,
@@ -356,6 +378,9 @@ pub async fn test_transport(
         port: t.port,
         encryption: t.encryption,
     };
+    if run.refuse_unsafe(&cred, &endpoint) {
+        return run.finish();
+    }
     smtp::run(&mut run, &endpoint, &cred).await;
     run.finish()
 }
@@ -385,9 +410,12 @@ pub(crate) struct Run<'a> {
     pub(crate) rec: Recorder,
     start: Instant,
     pub(crate) timeout: Duration,
+    /// When the current step must end: every wait in it ends then.
+    deadline: Instant,
     pub(crate) opts: &'a Options,
     steps: Vec<Event>,
     failure: Option<Failure>,
+    certificate: Option<CertSummary>,
     /// The host name asked for (the implicit-TLS check after a missing greeting).
     host: String,
     /// SMTP: the address of MAIL FROM (and of RCPT TO without `send_to`).
@@ -417,9 +445,11 @@ impl<'a> Run<'a> {
             rec: Recorder::new(start),
             start,
             timeout: opts.timeout,
+            deadline: start + opts.timeout,
             opts,
             steps: Vec::new(),
             failure: None,
+            certificate: None,
             host: String::new(),
             sender: String::new(),
             tls: None,
@@ -428,6 +458,8 @@ impl<'a> Run<'a> {
     }
 
     pub(crate) fn begin(&mut self, step: Step) -> Started {
+        self.rec.begin_step();
+        self.deadline = Instant::now() + self.timeout;
         let _ = self.events.send(Event {
             target: self.target.clone(),
             step,
@@ -450,7 +482,8 @@ impl<'a> Run<'a> {
             step: s.step,
             status,
             elapsed: s.at.elapsed(),
-            detail: detail.into(),
+            // Details quote the server: masked and escaped like the transcript.
+            detail: crate::redact::clean(&detail.into()),
             transcript: self.rec.since(s.from),
         };
         let _ = self.events.send(event.clone());
@@ -496,9 +529,12 @@ impl<'a> Run<'a> {
     pub(crate) fn fail(&mut self, s: &Started, detail: impl Into<String>, symptom: &Symptom) {
         let detail = detail.into();
         if self.failure.is_none() {
+            // Sorted on the server's words as they came, then kept masked and escaped: the
+            // diagnosis quotes them, in the window as on the command line.
+            let sorted = symptom::refine(self.kind, s.step, symptom.clone());
             self.failure = Some(Failure {
                 step: s.step,
-                symptom: symptom::refine(self.kind, s.step, symptom.clone()),
+                symptom: sorted.cleaned(),
             });
         }
         self.end(s, Status::Failed, detail);
@@ -531,9 +567,45 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// `f`, or `None` when it takes longer than the step timeout.
+    /// `f`, or `None` when the step's deadline passes first. All waits of a step share one
+    /// deadline, so a server that answers slowly line by line cannot stretch the step.
     pub(crate) async fn timed<F: Future>(&self, f: F) -> Option<F::Output> {
-        tokio::time::timeout(self.timeout, f).await.ok()
+        let at = tokio::time::Instant::from_std(self.deadline);
+        tokio::time::timeout_at(at, f).await.ok()
+    }
+
+    /// `f`, bounded by the step's deadline and by `share` of the time left (one of several
+    /// addresses to try).
+    async fn timed_share<F: Future>(&self, f: F, share: u32) -> Option<F::Output> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        tokio::time::timeout(left / share.max(1), f).await.ok()
+    }
+
+    /// Refuses a credential whose user or password would break a protocol line or a SASL string
+    /// (a line break starts another command; `\x01` another SASL field). Nothing is sent.
+    fn refuse_unsafe(&mut self, cred: &Credential, t: &Endpoint<'_>) -> bool {
+        use secrecy::ExposeSecret as _;
+        let unsafe_text = |s: &str| s.chars().any(crate::redact::is_unsafe_char);
+        let what = match cred {
+            Credential::Password { password, .. } if unsafe_text(password.expose_secret()) => {
+                "password"
+            }
+            c if c.user().is_some_and(unsafe_text) => "sign-in name",
+            _ if unsafe_text(t.host) => "host",
+            _ => return false,
+        };
+        let s = self.begin(Step::Authenticate);
+        let detail = format!(
+            "not sent: the {what} contains a control character (a line break would inject a command)"
+        );
+        self.fail(
+            &s,
+            detail,
+            &Symptom::UnsafeValue {
+                what: what.to_owned(),
+            },
+        );
+        true
     }
 
     pub(crate) fn secs(&self) -> String {
@@ -561,6 +633,7 @@ impl<'a> Run<'a> {
             started_at: self.started_at,
             transcript: self.rec.since(0),
             steps: self.steps,
+            certificate: self.certificate,
             failure: self.failure,
             diagnosis: None,
             ok,
@@ -608,9 +681,16 @@ impl<'a> Run<'a> {
         let mut errors = Vec::new();
         let mut worst = net::ConnectFailure::Other;
         let mut tcp = None;
-        for addr in &addrs {
+        let count = u32::try_from(addrs.len()).unwrap_or(u32::MAX);
+        for (i, addr) in addrs.iter().enumerate() {
             let started = Instant::now();
-            match self.timed(tokio::net::TcpStream::connect(addr)).await {
+            // Each address gets an equal share of the time left, so a silent first address
+            // (an IPv6 route that drops packets) leaves time for the next.
+            let share = count - u32::try_from(i).unwrap_or(0);
+            match self
+                .timed_share(tokio::net::TcpStream::connect(addr), share)
+                .await
+            {
                 Some(Ok(stream)) => {
                     tcp = Some((*addr, stream, started.elapsed()));
                     break;
@@ -695,9 +775,9 @@ impl<'a> Run<'a> {
             }
         }
         let tls = self.tls.as_ref()?;
-        let result = tokio::time::timeout(self.timeout, tls.handshake(tcp, host)).await;
+        let result = self.timed(tls.handshake(tcp, host)).await;
         match result {
-            Err(_) => {
+            None => {
                 let detail = format!("no TLS answer within {}", self.secs());
                 let symptom = if after_starttls {
                     Symptom::Other
@@ -707,13 +787,19 @@ impl<'a> Run<'a> {
                 self.fail(&s, detail, &symptom);
                 None
             }
-            Ok(Err(f)) => {
+            Some(Err(f)) => {
+                if let net::TlsFailure::Expired(Some(c)) | net::TlsFailure::NotYetValid(Some(c)) =
+                    &f
+                {
+                    self.certificate = Some(c.clone());
+                }
                 let (detail, symptom) = tls_failure(&f, host);
                 self.rec.info(&format!("TLS failed: {detail}"));
                 self.fail(&s, detail, &symptom);
                 None
             }
-            Ok(Ok((stream, info))) => {
+            Some(Ok((stream, info))) => {
+                self.certificate.clone_from(&info.cert);
                 let mut status = Status::Ok;
                 let mut detail = format!("{info}; name matches \"{host}\"");
                 if let Some(c) = &info.cert
@@ -745,7 +831,8 @@ impl<'a> Run<'a> {
     }
 
     /// After a greeting that never came on a plain connection: is this an implicit-TLS port? (A
-    /// second connection tries a TLS hello, for at most 3 s more.)
+    /// second connection tries a TLS hello, for at most 3 s more: the one wait that goes past a
+    /// step's timeout, by a fixed bound.)
     pub(crate) async fn no_greeting(&mut self, s: &Started, protocol: &str) {
         let mut symptom = Symptom::NoGreeting;
         let tls = match self.tls.take() {
@@ -787,9 +874,10 @@ fn tls_failure(f: &net::TlsFailure, host: &str) -> (String, Symptom) {
     };
     match f {
         F::CaFile(e) => (e.clone(), Symptom::CaFile),
-        F::Untrusted(c) => (
+        F::Untrusted { cert: c, why } => (
             format!(
-                "certificate not trusted: it was issued by a CA that neither the system nor tls.ca_file trusts{}",
+                "certificate not trusted: {}{}",
+                why.unwrap_or("it was issued by a CA that neither the system nor tls.ca_file trusts"),
                 cert(c)
             ),
             Symptom::TlsUntrusted,

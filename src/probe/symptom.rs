@@ -117,6 +117,21 @@ pub enum Symptom {
     Timeout,
     /// A token or password would travel unencrypted to another computer.
     Unencrypted,
+    /// The server sent more than any reply holds: the lines and bytes by the time the test
+    /// stopped reading.
+    Flood {
+        lines: usize,
+        bytes: usize,
+    },
+    /// The greeting refuses the session (SMTP `554`/`421`, POP3 `-ERR`, IMAP `* BYE`).
+    GreetingRefused {
+        reply: String,
+    },
+    /// A value (`what`: "sign-in name", "password", "host") holds a control character, so it
+    /// was not sent: it would have injected a command.
+    UnsafeValue {
+        what: String,
+    },
     Other,
 }
 
@@ -124,6 +139,41 @@ impl Symptom {
     /// A reply line, for [`refine`] to sort.
     pub fn reply(line: impl Into<String>) -> Self {
         Symptom::Reply { reply: line.into() }
+    }
+
+    /// The symptom with every server text in it masked (secrets) and escaped (control
+    /// characters), as it is kept and shown.
+    #[must_use]
+    pub fn cleaned(mut self) -> Self {
+        use Symptom as S;
+        let clean = |t: &mut String| *t = crate::redact::clean(t);
+        match &mut self {
+            S::Reply { reply }
+            | S::SmtpAuthDisabled { reply, .. }
+            | S::SecurityDefaults { reply }
+            | S::ConditionalAccess { reply }
+            | S::BasicAuthDisabled { reply }
+            | S::BasicAuthRetired { reply }
+            | S::MechanismUnrecognized { reply }
+            | S::NotAuthenticatedToSend { reply }
+            | S::SendAsDenied { reply }
+            | S::NotConnected { reply }
+            | S::TemporaryAuthFailure { reply }
+            | S::TlsRequired { reply }
+            | S::PasswordRefused { reply }
+            | S::ServerError { reply }
+            | S::GreetingRefused { reply }
+            | S::Garbage { line: reply } => clean(reply),
+            S::AuthRefused { reply, challenge } => {
+                clean(reply);
+                if let Some(c) = challenge {
+                    clean(c);
+                }
+            }
+            S::MechanismNotOffered { mech, .. } => clean(mech),
+            _ => {}
+        }
+        self
     }
 
     /// The server's line behind this symptom, if one was read.
@@ -145,7 +195,7 @@ impl Symptom {
             | S::TlsRequired { reply }
             | S::PasswordRefused { reply }
             | S::ServerError { reply } => Some(reply),
-            S::Garbage { line } => Some(line),
+            S::Garbage { line } | S::GreetingRefused { reply: line } => Some(line),
             _ => None,
         }
     }

@@ -2,10 +2,12 @@
 //! mailboxes (IMAP or POP3). The key names and values are a contract with users and outside checks
 //! (see README, "Profile file"); this module knows nothing of the network.
 
+pub mod ca;
 mod file;
 mod locate;
 pub mod presets;
 mod validate;
+mod values;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -13,10 +15,12 @@ use std::path::PathBuf;
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub use file::{
-    Format, LoadError, SaveError, load, load_str, read, read_str, save, to_string, write_atomic,
+    Format, LoadError, MAX_FILE_BYTES, SaveError, load, load_str, read, read_str, save, to_string,
+    write_atomic, write_atomic_mode,
 };
 pub use locate::{Position, Seg};
 pub use validate::{Finding, SECRET_EXPIRY_WARNING_DAYS, Severity, days_until, is_guid, validate};
+pub use values::{mail_address, shown};
 
 /// The newest file `version` this build reads and writes.
 pub const CURRENT_VERSION: u32 = 1;

@@ -226,6 +226,15 @@ impl Form<'_> {
     }
 }
 
+/// The "Send test to" field: empty is no message; anything else must be a mail address.
+pub fn parse_send_to(text: &str) -> Result<Option<lettre::Address>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    crate::profile::mail_address(t).map(Some)
+}
+
 pub fn parse_port(s: &str) -> Result<u16, String> {
     s.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| {
         "not a port: expected a whole number from 1 to 65535 (IMAP 993, POP3 995, SMTP 587)".into()

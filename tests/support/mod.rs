@@ -25,8 +25,11 @@
 //! - Methods: `ca_file()`, `untrusted_ca()`, `authority()`, `dovecot_log()` (path),
 //!   `dovecot_log_text()`, `dovecot_pid()`, `dir()`, `deliver(user, rfc822)` (seeds a message),
 //!   `make_mailbox_unreachable(user)`.
-//! - Modules: [`http`] (tiny HTTP client for the IdP), [`tls`] (rustls client: connect, STARTTLS
-//!   upgrade, read_line), [`idp`] (configuration types, [`idp::MsError`], [`idp::defaults`]).
+//! - Modules: [`fake`] (misbehaving servers for fault injection: floods, trickles, echoes, an
+//!   HTTP server with one answer), [`child`] (the `mailcfg` binary as a child: time limit, peak
+//!   memory, stdout to /dev/full or a closed pipe, SIGINT), [`http`] (tiny HTTP client for the
+//!   IdP), [`tls`] (rustls client: connect, STARTTLS upgrade, read_line), [`idp`] (configuration
+//!   types, [`idp::MsError`], [`idp::defaults`]).
 //!
 //! Each instance has its own tempdir, ports and Dovecot `instance_name`; any number run side by
 //! side. Dropping [`TestServers`] kills Dovecot (by pid, SIGKILL, then reaps it), stops the IdP and
@@ -35,7 +38,9 @@
 //! against orphans when a test process is killed).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each test crate uses a part
 
+pub mod child;
 pub mod dovecot;
+pub mod fake;
 pub mod http;
 pub mod idp;
 pub mod pki;

@@ -208,3 +208,32 @@ fn deleting_asks_nothing_but_can_be_undone() {
     );
     assert_eq!(h.state().nav(), Nav::Transport(2));
 }
+
+#[test]
+fn a_line_break_in_a_username_and_a_send_to_that_is_no_address_are_said_at_their_fields() {
+    let cfg = tempfile::tempdir().unwrap();
+    let mut p = presets::microsoft365_profile();
+    // As a paste would leave it: a line break that would inject a command.
+    p.transports[0].username = Some("shared@contoso.com>\r\nRCPT TO:<injected@evil.example".into());
+    let mut h = harness(app_with(
+        cfg.path(),
+        p,
+        Nav::Transport(0),
+        Secrets::memory_only(),
+    ));
+    h.run();
+    h.get_by_label_contains("contains the control character \\u{d}");
+    type_into(
+        &mut h,
+        "Send test to",
+        "someone@example.com, evil@example.test",
+    );
+    h.get_by_label_contains("this is not a mail address");
+    h.get_by_label("Test").click();
+    h.run();
+    let (error, said) = h.state().status().cloned().unwrap();
+    assert!(error && said.starts_with("Not tested"), "{said}");
+    assert!(h.state().runtime().probes.is_empty(), "nothing was sent");
+    type_into(&mut h, "Send test to", "someone@example.com");
+    assert!(!has(&h, "this is not a mail address"));
+}

@@ -7,6 +7,7 @@
 // `case` and `cause` are the two words of this domain; they stay.
 #![allow(clippy::similar_names)]
 
+mod hostile;
 mod network;
 mod servers;
 mod token;
@@ -146,6 +147,9 @@ rules! {
     ClosedAfterSignIn => 15, network::closed_after_sign_in, "the connection closed right after the sign-in", "the server's log names the reason it closed the connection", fallback;
     Timeout => 100, network::timeout, "a command that got no answer in time", "";
     UnencryptedRefused => 100, network::unencrypted_refused, "a sign-in that would cross the network unencrypted", "";
+    ServerFlooded => 100, hostile::server_flooded, "a reply past the line or byte caps", "";
+    GreetingRefused => 100, hostile::greeting_refused, "a greeting that refuses the session (554, 421, -ERR, * BYE)", "";
+    UnsafeValue => 100, hostile::unsafe_value, "a sign-in name, password or host with a control character, not sent", "";
 }
 
 /// One failure (or one account before any test), with the run around it, as the rules see it.

@@ -74,7 +74,7 @@ pub(super) fn sign_in_failed(case: &Case<'_>) -> Option<Found> {
     }
     let first = f.text.lines().next().unwrap_or_default().to_owned();
     Some(found(
-        "Sign-in failed".into(),
+        format!("Sign-in failed: {first}"),
         first.clone(),
         f.text
             .lines()

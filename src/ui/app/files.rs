@@ -53,14 +53,14 @@ impl Files {
     pub fn window_settings(&self) -> WindowSettings {
         self.dir
             .as_ref()
-            .and_then(|d| std::fs::read_to_string(d.join(WINDOW_FILE)).ok())
+            .and_then(|d| read_small(&d.join(WINDOW_FILE)))
             .and_then(|t| toml::from_str(&t).ok())
             .unwrap_or_default()
     }
 
     pub fn last_profile(&self) -> Option<PathBuf> {
         let d = self.dir.as_ref()?;
-        let s = std::fs::read_to_string(d.join(LAST_FILE)).ok()?;
+        let s = read_small(&d.join(LAST_FILE))?;
         Some(PathBuf::from(s.trim()))
     }
 
@@ -101,6 +101,13 @@ impl Files {
             .map(|(p, _)| p)
             .filter(|d| d != opened);
     }
+}
+
+/// One of the window's own small files, as text: a regular file only, read bounded (another
+/// program could have put a FIFO or a huge file there).
+fn read_small(path: &Path) -> Option<String> {
+    let bytes = crate::files::read_limited(path, 64 * 1024).ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 /// What the status bar says after opening: the file, and how many problems were found in it.

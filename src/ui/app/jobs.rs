@@ -296,7 +296,14 @@ impl App {
             // Renamed or deleted meanwhile: a test that says so at once.
             return;
         };
-        let send_to = Some(self.input.send_to.trim().to_owned()).filter(|s| !s.is_empty());
+        let send_to = match crate::ui::fields::parse_send_to(&self.input.send_to) {
+            Ok(a) => a,
+            Err(why) => {
+                // The field shows why; nothing is sent to an address that is not one.
+                self.status = Some((true, format!("Not tested: \"Send test to\" {why}.")));
+                return;
+            }
+        };
         let base_dir = self.base_dir();
         let job = self.engine.test(
             &self.doc.profile,

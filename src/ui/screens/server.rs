@@ -8,8 +8,9 @@ use super::{grid, header, probe_panel};
 use crate::profile::presets::{self, Server as Preset};
 use crate::profile::{Encryption, Mailbox, Protocol, Transport};
 use crate::ui::action::{Action, Actions, Edit, Nav, TargetName, password_entry};
-use crate::ui::fields::{Form, parse_port};
+use crate::ui::fields::{Form, parse_port, parse_send_to};
 use crate::ui::view::Ctx;
+use crate::ui::widgets::{self, Note};
 
 const ENCRYPTIONS: &[(Encryption, &str)] = &[
     (Encryption::Tls, "TLS (implicit)"),
@@ -112,14 +113,13 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, nav: Nav) -> Actions {
             out.extend(password_row(ui, secret, &target));
         }
         if let Server::Transport(_) = s {
-            let l = ui.label("Send test to");
-            ui.add(
-                egui::TextEdit::singleline(send_to)
-                    .hint_text("optional: an address that gets a short test message")
-                    .desired_width(f32::INFINITY),
-            )
-            .labelled_by(l.id);
-            ui.end_row();
+            let notes: Vec<Note> = parse_send_to(send_to)
+                .err()
+                .map(|why| Note::error(format!("this {why}")))
+                .into_iter()
+                .collect();
+            let hint = "optional: an address that gets a short test message";
+            widgets::text_row(ui, "Send test to", send_to, hint, &notes);
         }
     });
     if s != before {
