@@ -134,6 +134,8 @@ pub enum Action {
     /// "I've done it: retest": a new token for each account involved, then these tests again.
     Retest(Vec<TargetName>),
     DismissSummary,
+    /// What the start screen ("Start from an e-mail address") asked for.
+    Start(crate::ui::screens::start::StartAction),
 }
 
 /// The actions of one frame of a screen, in the order they were asked for.

@@ -88,6 +88,7 @@ impl Fields {
 pub struct Form<'a> {
     pub fields: &'a mut Fields,
     pub findings: &'a [Finding],
+    pub sources: &'a std::collections::HashMap<String, Vec<Note>>,
     pub prefix: String,
     pub item: String,
 }
@@ -129,6 +130,7 @@ impl Form<'_> {
                 });
             }
         }
+        out.extend(self.sources.get(&key).into_iter().flatten().cloned());
         out
     }
 

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use eframe::egui::{self, RichText};
 
 use super::action::{Action, Actions, Kind, Nav, PathPrompt, Pending, TargetName, Theme};
+use super::screens::start::StartScreen;
 use super::screens::{self, MAX_WIDTH, Page};
 use super::state::Summary;
 use super::view::Ctx;
@@ -37,6 +38,8 @@ pub struct Frame<'a> {
     pub export_secrets: bool,
     pub theme: Theme,
     pub summary: Option<Summary>,
+    /// The start screen, while it is open.
+    pub start: Option<&'a mut StartScreen>,
 }
 
 pub fn show(
@@ -74,6 +77,10 @@ pub fn show(
     });
     if let Some(d) = f.dialog {
         out.extend(dialog(ui.ctx(), d));
+    } else if let Some(s) = f.start
+        && let Some(a) = screens::start::show(ui.ctx(), s)
+    {
+        out.push(Action::Start(a));
     }
     out
 }
@@ -85,7 +92,7 @@ fn menu(ui: &mut egui::Ui, f: &Frame<'_>) -> Actions {
             let item = |ui: &mut egui::Ui, label: &str, keys: &str| {
                 ui.add(egui::Button::new(label).shortcut_text(keys)).clicked()
             };
-            out.on(item(ui, "New", "Ctrl+N"), Action::Ask(Pending::New));
+            out.on(item(ui, "New…", "Ctrl+N"), Action::Ask(Pending::New));
             out.on(item(ui, "Open…", "Ctrl+O"), Action::Ask(Pending::Open));
             out.on(item(ui, "Save", "Ctrl+S"), Action::Save);
             out.on(ui.button("Save as…").clicked(), Action::SaveAs);

@@ -25,6 +25,7 @@ use eframe::egui;
 
 pub use action::{Action, Edit, Kind, Nav, Pending, TargetName, Theme};
 pub use app::{App, Options, WindowSettings};
+pub use screens::start::{StartAction, StartScreen};
 
 use crate::cli::WindowArgs;
 
@@ -46,6 +47,7 @@ pub fn run(args: &WindowArgs) -> eframe::Result<()> {
             test_all: args.test_all,
             select: args.select.clone(),
             theme: args.theme,
+            start_screen: true,
             ..Options::default()
         },
         secrets,

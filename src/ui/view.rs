@@ -2,10 +2,12 @@
 //! own state (text as typed, the secret being entered), which only the screens change. Screens
 //! never see the app itself; what they want done comes back as [`super::action::Actions`].
 
+use std::collections::HashMap;
 use std::time::SystemTime;
 
 use super::fields::Fields;
 use super::state::Runtime;
+use super::widgets::Note;
 use crate::profile::{Finding, Profile};
 
 /// The forms' own state: what is typed but not (or not yet) part of the profile.
@@ -32,6 +34,8 @@ pub struct Ctx<'a> {
     pub profile: &'a Profile,
     /// The profile's findings (its own rules), for the fields.
     pub findings: &'a [Finding],
+    /// Where a discovered draft's values came from, by key, for under the fields.
+    pub sources: &'a HashMap<String, Vec<Note>>,
     pub runtime: &'a Runtime,
     pub keyring: Keyring<'a>,
     pub now: SystemTime,

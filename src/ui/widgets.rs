@@ -87,6 +87,8 @@ pub enum Tone {
     Warning,
     /// What to paste into an empty field and where to find it: not an error yet.
     Todo,
+    /// Where a value came from (a discovered draft): information, drawn quietly.
+    Source,
 }
 
 /// What is said under a field.
@@ -115,6 +117,12 @@ impl Note {
             text: text.into(),
         }
     }
+    pub fn source(text: impl Into<String>) -> Self {
+        Self {
+            tone: Tone::Source,
+            text: text.into(),
+        }
+    }
 }
 
 /// The notes under a field, at the body's size (small text is hard to read in errors).
@@ -124,6 +132,7 @@ pub fn show_notes(ui: &mut egui::Ui, notes: &[Note]) {
             Tone::Error => ui.visuals().error_fg_color,
             Tone::Warning => ui.visuals().warn_fg_color,
             Tone::Todo => ui.visuals().weak_text_color(),
+            Tone::Source => ui.visuals().text_color(),
         };
         ui.add(egui::Label::new(RichText::new(&n.text).color(color)).wrap());
     }

@@ -6,7 +6,9 @@
 //! - `fields.rs`: what a field takes and says (ports, empty IDs, new items, wording, protocols);
 //! - `files.rs`: open (any profile that parses), save (asking about errors), drafts, path fields;
 //! - `results.rs`: results that go stale, Test all's summary, new tokens, retest, keyring words;
-//! - `layout.rs`: 800×600 to 1920×1080, the transcript and long greetings.
+//! - `layout.rs`: 800×600 to 1920×1080, the transcript and long greetings;
+//! - `discover.rs`: "Start from an e-mail address" (issue 14), against DNS, the identity provider
+//!   and Dovecot.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,6 +18,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod discover;
 mod fields;
 mod files;
 mod layout;

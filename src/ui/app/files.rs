@@ -139,10 +139,8 @@ impl App {
     pub(super) fn proceed(&mut self, what: Pending) {
         self.dialog = None;
         match what {
-            Pending::New => {
-                self.replace(presets::microsoft365_start(), None, true);
-                self.status = Some((false, "New profile from the Microsoft 365 preset.".into()));
-            }
+            // The start screen offers the address, the preset and Open (screens/start.rs).
+            Pending::New => self.open_start(),
             Pending::Open => self.pick(Pick::Open),
             Pending::Import => self.pick(Pick::Import),
             Pending::Quit => {
@@ -156,8 +154,9 @@ impl App {
 
     /// Shows another profile. `clean`: it is what is on disk (opened, or a fresh preset); an
     /// imported profile is not saved yet, so it counts as changed.
-    fn replace(&mut self, p: Profile, path: Option<PathBuf>, clean: bool) {
+    pub(super) fn replace(&mut self, p: Profile, path: Option<PathBuf>, clean: bool) {
         let saved = if clean { p.clone() } else { Profile::default() };
+        self.field_sources.clear();
         self.doc = Document {
             profile: p,
             path,

@@ -37,6 +37,7 @@ pub(super) enum Job {
     /// Files nobody waits on (the draft, the last profile's path, window settings).
     Quiet,
     Probe(TargetName),
+    Discover,
 }
 
 impl App {
@@ -45,7 +46,11 @@ impl App {
             let Some(kind) = self.jobs.get(&job).cloned() else {
                 continue;
             };
-            if !matches!(update, Update::Flow(_) | Update::Probe(_)) {
+            let progress = matches!(
+                update,
+                Update::Flow(_) | Update::Probe(_) | Update::Discovery(_)
+            );
+            if !progress {
                 self.jobs.remove(&job);
             }
             self.update(job, kind, update);
@@ -124,6 +129,7 @@ impl App {
                     Err(e) => (true, e),
                 });
             }
+            (Job::Discover, u) => self.discovery_update(job, u),
             (Job::Probe(target), u) => {
                 let done = matches!(u, Update::Tested(_));
                 if let Some(run) = self.runtime.probes.get_mut(&target)

@@ -9,6 +9,7 @@ mod edit;
 mod files;
 mod items;
 mod jobs;
+mod start;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use eframe::egui;
 
 use super::action::{self, Action, Nav, Pending, TargetName, Theme};
 use super::frame::{self, Dialog};
+use super::screens::start::StartScreen;
 use super::screens::{self, Page};
 use super::state::Runtime;
 use super::view::{Ctx, Input, Keyring};
@@ -47,6 +49,8 @@ pub struct Options {
     /// Ask for paths in a field instead of native file dialogs (tests; set by itself where no
     /// dialog can be shown).
     pub no_file_dialogs: bool,
+    /// Offer the start screen ("Start from an e-mail address") when no profile was opened.
+    pub start_screen: bool,
 }
 
 /// The profile being edited, as saved and as it is now.
@@ -86,6 +90,10 @@ pub struct App {
     title_sent: String,
     quitting: bool,
     test_all_at_start: bool,
+    /// The start screen, while it is open (screens/start.rs, app/start.rs).
+    start: Option<StartScreen>,
+    /// Where the fields of a discovered draft came from, shown under them.
+    field_sources: Vec<crate::discover::FieldNote>,
 }
 
 impl App {
@@ -109,8 +117,10 @@ impl App {
             let text = "No OS keyring: secrets are kept for this session only (see Settings).";
             (false, text.to_owned())
         });
+        let given = opts.profile.is_some();
         let (profile, path, clean, reveal) =
             files.first_profile(opts.profile, opts.open, &mut status);
+        let nothing_opened = !given && path.is_none();
         files.offer_draft(&profile);
         let saved = if clean {
             profile.clone()
@@ -145,8 +155,13 @@ impl App {
             title_sent: String::new(),
             quitting: false,
             test_all_at_start: opts.test_all,
+            start: None,
+            field_sources: Vec::new(),
         };
         app.input.fields.reveal = reveal;
+        if opts.start_screen && nothing_opened {
+            app.open_start();
+        }
         if let Some(sel) = opts.select.as_deref() {
             app.select(sel);
         }
@@ -198,6 +213,10 @@ impl App {
     }
     pub fn status(&self) -> Option<&(bool, String)> {
         self.status.as_ref()
+    }
+    /// The start screen, while it is open.
+    pub fn start(&self) -> Option<&StartScreen> {
+        self.start.as_ref()
     }
     pub fn draft_offer(&self) -> Option<&Profile> {
         self.files.draft_offer.as_ref()
@@ -269,9 +288,11 @@ impl App {
         }
         self.refresh_findings();
         let secrets = self.engine.secrets();
+        let sources = start::source_notes(&self.doc.profile, &self.field_sources);
         let mut ctx = Ctx {
             profile: &self.doc.profile,
             findings: &self.findings,
+            sources: &sources,
             runtime: &self.runtime,
             keyring: Keyring {
                 persistent: secrets.is_persistent(),
@@ -291,6 +312,7 @@ impl App {
             export_secrets: self.export_secrets,
             theme: self.window.theme,
             summary: self.runtime.summary(),
+            start: self.start.as_mut(),
         };
         let actions = frame::show(ui, f, &mut ctx, &mut self.pages);
         for a in actions {
@@ -363,6 +385,7 @@ impl App {
             Action::CancelAll => self.cancel_all(),
             Action::Retest(targets) => self.retest(targets),
             Action::DismissSummary => self.runtime.batch = None,
+            Action::Start(a) => self.start_action(a),
         }
     }
 

@@ -28,6 +28,7 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, i: usize) -> Actions {
     let mut form = Form {
         fields: &mut ctx.input.fields,
         findings: ctx.findings,
+        sources: ctx.sources,
         prefix: format!("accounts[{i}]"),
         item: format!("account \"{}\"", before.name),
     };

@@ -10,6 +10,7 @@ mod probe_panel;
 mod server;
 mod settings;
 mod signin;
+pub mod start;
 
 use eframe::egui;
 

@@ -103,6 +103,7 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, nav: Nav) -> Actions {
     let mut form = Form {
         fields: &mut input.fields,
         findings: ctx.findings,
+        sources: ctx.sources,
         prefix,
         item: format!("{} \"{name}\"", kind.to_lowercase()),
     };

@@ -30,6 +30,7 @@ impl Page for Settings {
         let mut tls_form = Form {
             fields: &mut ctx.input.fields,
             findings: ctx.findings,
+            sources: ctx.sources,
             prefix: "tls".into(),
             item: "the settings".into(),
         };
@@ -50,6 +51,7 @@ impl Page for Settings {
             let mut f = Form {
                 fields: &mut *tls_form.fields,
                 findings: tls_form.findings,
+                sources: tls_form.sources,
                 prefix: "probe".into(),
                 item: "the settings".into(),
             };
