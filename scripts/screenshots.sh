@@ -84,8 +84,14 @@ shot() { # name, then the app's arguments; SIZE=WxH (default 1180x820), THEME=da
   local size=${SIZE:-1180x820}
   XDG_CONFIG_HOME="$work/config-$name" "$bin" --theme "${THEME:-dark}" "$@" >/dev/null 2>&1 &
   app=$!
-  local wid
-  wid=$(timeout 20 xdotool search --sync --name '^mailcfg' | head -1)
+  local wid="" try
+  # xdotool now and then fails to connect to a busy Xvfb ("Can't open display"): try again.
+  for try in 1 2 3 4 5; do
+    wid=$(timeout 20 xdotool search --sync --name '^mailcfg' 2>/dev/null | head -1) || true
+    [ -n "$wid" ] && break
+    sleep 1
+  done
+  [ -n "$wid" ] || { echo "no mailcfg window for $name" >&2; return 1; }
   xdotool windowsize "$wid" "${size%x*}" "${size#*x}"
   sleep 3 # the first frames, the sign-in and the tests
   if [ "${SCROLL:-0}" -gt 0 ]; then # wheel down over the form, then let it settle
