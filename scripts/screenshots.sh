@@ -114,3 +114,4 @@ for theme in dark light; do
     SIZE=$size THEME=$theme shot "failed-$size-$theme" --open "$profile" --test-all --select "mailbox:Sales (not granted)"
   done
 done
+shot setup --open "$profile" --select setup:Office365

@@ -134,6 +134,14 @@ pub enum Action {
     /// "I've done it: retest": a new token for each account involved, then these tests again.
     Retest(Vec<TargetName>),
     DismissSummary,
+    /// "Set it up for me…": read the pasted result of the set-up script into the account (the
+    /// IDs into the profile, the client secret into the keyring).
+    SetupFill {
+        account: String,
+        pasted: SecretString,
+    },
+    /// After a fill: sign in with the account and test everything.
+    SetupTest(String),
     /// What the start screen ("Start from an e-mail address") asked for.
     Start(crate::ui::screens::start::StartAction),
 }

@@ -19,6 +19,8 @@ pub struct Input {
     pub reveal_secret: bool,
     /// An address that gets a short test message when an SMTP transport is tested.
     pub send_to: String,
+    /// "Set it up for me…" of one account, while open.
+    pub setup: Option<super::screens::setup::SetupView>,
 }
 
 /// Where secrets are kept, for what the screens say about them.

@@ -8,7 +8,8 @@
 //! - `results.rs`: results that go stale, Test all's summary, new tokens, retest, keyring words;
 //! - `layout.rs`: 800×600 to 1920×1080, the transcript and long greetings;
 //! - `discover.rs`: "Start from an e-mail address" (issue 14), against DNS, the identity provider
-//!   and Dovecot.
+//!   and Dovecot;
+//! - `setup.rs`: "Set it up for me…" (issue 20), the script and its pasted result.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -24,6 +25,7 @@ mod files;
 mod layout;
 mod real;
 mod results;
+mod setup;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

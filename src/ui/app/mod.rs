@@ -9,6 +9,7 @@ mod edit;
 mod files;
 mod items;
 mod jobs;
+mod setup;
 mod start;
 
 use std::collections::HashMap;
@@ -42,7 +43,8 @@ pub struct Options {
     pub config_dir: Option<PathBuf>,
     /// Test everything on the first frame.
     pub test_all: bool,
-    /// `account:NAME`, `transport:NAME`, `mailbox:NAME` or a page's id (`settings`): shown first.
+    /// `account:NAME`, `transport:NAME`, `mailbox:NAME`, `setup:NAME` (the account with "Set it up
+    /// for me…" open) or a page's id (`settings`): shown first.
     pub select: Option<String>,
     /// The theme, over the one in the window settings.
     pub theme: Option<Theme>,
@@ -188,6 +190,11 @@ impl App {
                 .iter()
                 .position(|m| m.name == name)
                 .map(Nav::Mailbox),
+            "setup" => {
+                let at = p.accounts.iter().position(|a| a.name == name);
+                self.input.setup = Some(screens::setup::SetupView::new(name));
+                at.map(Nav::Account)
+            }
             id => self
                 .pages
                 .iter()
@@ -386,6 +393,14 @@ impl App {
             Action::Retest(targets) => self.retest(targets),
             Action::DismissSummary => self.runtime.batch = None,
             Action::Start(a) => self.start_action(a),
+            Action::SetupFill { account, pasted } => self.setup_fill(&account, &pasted),
+            Action::SetupTest(account) => {
+                self.apply(Action::SignIn {
+                    account,
+                    renew: false,
+                });
+                self.apply(Action::ProbeAll);
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 use eframe::egui;
 
-use super::{checklist, grid, header, signin};
+use super::{checklist, grid, header, setup, signin};
 use crate::profile::{Account, Flow, Provider};
 use crate::ui::action::{Action, Actions, Edit, Nav};
 use crate::ui::fields::Form;
@@ -38,6 +38,7 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, i: usize) -> Actions {
     }
     ui.add_space(10.0);
     out.extend(signin::show(ui, ctx, i));
+    out.extend(setup::show(ui, ctx, i));
     if before.provider == Provider::Microsoft {
         let items = ctx.runtime.checklist(profile, before, ctx.now);
         checklist::show(ui, &items);

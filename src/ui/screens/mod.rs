@@ -9,6 +9,7 @@ mod checklist;
 mod probe_panel;
 mod server;
 mod settings;
+pub mod setup;
 mod signin;
 pub mod start;
 

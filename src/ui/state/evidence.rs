@@ -64,6 +64,9 @@ impl Runtime {
         let mut ev = Evidence::new(p, now);
         ev.sign_ins = signed.iter().map(|(n, s)| (n.as_str(), s)).collect();
         ev.reports = self.current_reports(p);
+        if let Some(steps) = self.setup_reported.get(&account.name) {
+            ev.setup_reported = steps.iter().map(|s| (account.name.as_str(), s)).collect();
+        }
         let mut findings: Vec<Diagnosis> =
             diagnosis::for_account(&ev, &account.name, &Place::Window);
         findings.extend(

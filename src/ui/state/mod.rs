@@ -173,6 +173,8 @@ pub struct Runtime {
     pub sign_outs: HashMap<String, u64>,
     /// The targets of the last Test all, for its summary.
     pub batch: Option<Vec<TargetName>>,
+    /// What the set-up script reported done, by account: checklist evidence for this session.
+    pub setup_reported: HashMap<String, Vec<crate::diagnosis::SetupStep>>,
 }
 
 impl Runtime {
