@@ -1,10 +1,12 @@
 //! The window. A map of this folder, to read first:
 //! - `action.rs`: what a screen can ask for ([`Action`]) and how the window names what it shows.
-//! - `app/`: [`App`], the state and the one place that changes it (`App::apply`), the engine's
-//!   updates, files, and the consequences of an edit.
+//! - `app/`: [`App`], the state and the one place that changes it (`App::apply`): the engine's
+//!   updates (`jobs.rs`), connection tests (`probes.rs`), files, items and an edit's consequences,
+//!   the start screen's and the set-up view's actions.
 //! - `state/`: the runtime state (sign-ins, connection tests) with the settings each result was
 //!   made with; `view.rs`: what a screen is handed; `fields.rs`: text as typed, notes at fields.
-//! - `frame.rs`: menu, sidebar, status bar, dialogs; `screens/`: the forms and pages.
+//! - `frame.rs`: menu, sidebar, status bar, dialogs; `screens/`: the forms, the pages, the start
+//!   screen and "Set it up for me…".
 //! - `widgets.rs`, `theme.rs`: shared widgets, readable colours and sizes.
 //!
 //! Screens draw borrowed state and return actions; only the app changes state and talks to the

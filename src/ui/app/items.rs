@@ -1,4 +1,4 @@
-//! Editing, adding, duplicating and deleting the profile's items: a free name for each new one, the new
+//! Selecting, editing, adding, duplicating and deleting the profile's items: a free name for each new one, the new
 //! item selected (and its errors held back until it is typed into), Undo for a delete.
 
 use super::App;
@@ -6,8 +6,45 @@ use super::edit::{self, Renamed};
 use super::jobs::Job;
 use crate::profile::{self, Provider, presets};
 use crate::ui::action::{Action, Edit, Kind, Nav};
+use crate::ui::screens;
 
 impl App {
+    /// Selects an item by `kind:name` (`account`, `transport`, `mailbox`) or a page by its id.
+    pub(super) fn select(&mut self, what: &str) {
+        let (kind, name) = what.split_once(':').unwrap_or((what, ""));
+        let p = &self.doc.profile;
+        let found = match kind {
+            "account" => p
+                .accounts
+                .iter()
+                .position(|a| a.name == name)
+                .map(Nav::Account),
+            "transport" => p
+                .transports
+                .iter()
+                .position(|t| t.name == name)
+                .map(Nav::Transport),
+            "mailbox" => p
+                .mailboxes
+                .iter()
+                .position(|m| m.name == name)
+                .map(Nav::Mailbox),
+            "setup" => {
+                let at = p.accounts.iter().position(|a| a.name == name);
+                self.input.setup = Some(screens::setup::SetupView::new(name));
+                at.map(Nav::Account)
+            }
+            id => self
+                .pages
+                .iter()
+                .find(|pg| pg.id() == id)
+                .map(|pg| Nav::Page(pg.id())),
+        };
+        if let Some(n) = found {
+            self.nav = n;
+        }
+    }
+
     /// A form's edit, with its consequences; what was seen or is running under a changed name
     /// keeps to it.
     pub(super) fn edit(&mut self, e: Edit) {

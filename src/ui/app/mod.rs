@@ -9,6 +9,7 @@ mod edit;
 mod files;
 mod items;
 mod jobs;
+mod probes;
 mod setup;
 mod start;
 
@@ -168,42 +169,6 @@ impl App {
             app.select(sel);
         }
         Ok(app)
-    }
-
-    /// Selects an item by `kind:name` (`account`, `transport`, `mailbox`) or a page by its id.
-    fn select(&mut self, what: &str) {
-        let (kind, name) = what.split_once(':').unwrap_or((what, ""));
-        let p = &self.doc.profile;
-        let found = match kind {
-            "account" => p
-                .accounts
-                .iter()
-                .position(|a| a.name == name)
-                .map(Nav::Account),
-            "transport" => p
-                .transports
-                .iter()
-                .position(|t| t.name == name)
-                .map(Nav::Transport),
-            "mailbox" => p
-                .mailboxes
-                .iter()
-                .position(|m| m.name == name)
-                .map(Nav::Mailbox),
-            "setup" => {
-                let at = p.accounts.iter().position(|a| a.name == name);
-                self.input.setup = Some(screens::setup::SetupView::new(name));
-                at.map(Nav::Account)
-            }
-            id => self
-                .pages
-                .iter()
-                .find(|pg| pg.id() == id)
-                .map(|pg| Nav::Page(pg.id())),
-        };
-        if let Some(n) = found {
-            self.nav = n;
-        }
     }
 
     pub fn profile(&self) -> &Profile {
