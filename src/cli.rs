@@ -103,6 +103,18 @@ pub struct WindowArgs {
     /// Close the window after this many frames (screenshots and smoke tests).
     #[arg(long, hide = true, value_name = "N")]
     pub exit_after_frames: Option<u64>,
+    /// Light or dark, over the window's saved setting (screenshots).
+    #[arg(long, hide = true, value_name = "THEME", value_parser = theme)]
+    pub theme: Option<crate::ui::Theme>,
+}
+
+fn theme(s: &str) -> Result<crate::ui::Theme, String> {
+    match s {
+        "light" => Ok(crate::ui::Theme::Light),
+        "dark" => Ok(crate::ui::Theme::Dark),
+        "system" => Ok(crate::ui::Theme::System),
+        _ => Err("expected light, dark or system".into()),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -204,10 +216,10 @@ pub enum Command {
         /// How to write the result.
         #[arg(long, value_enum, default_value = "nagios")]
         format: check_cmd::Format,
-        /// Warn when a secret or certificate expires within this many days.
+        /// Warn when a secret or certificate has fewer than this many days left.
         #[arg(long, value_name = "DAYS", default_value_t = 30)]
         warn_days: i64,
-        /// Critical when a secret or certificate expires within this many days.
+        /// Critical when a secret or certificate has fewer than this many days left.
         #[arg(long, value_name = "DAYS", default_value_t = 7)]
         crit_days: i64,
         /// Write here (atomically, mode 0644 for node_exporter's textfile collector); `-` or none: stdout.
@@ -337,6 +349,7 @@ pub fn run(command: Command) -> ExitCode {
         } => check_cmd::run(
             &profile,
             &check_cmd::CheckArgs {
+                profile: profile.clone(),
                 mailboxes,
                 transports,
                 format,
@@ -780,7 +793,7 @@ fn export(
     // `-` is standard output, as for most tools.
     let output = output.filter(|o| o.as_os_str() != "-");
     if let Some(out) = output
-        && let Err(why) = export_target(path, out)
+        && let Err(why) = output_target(path, out)
     {
         tell!("{}: error: {why}", out.display());
         tell!(
@@ -849,11 +862,9 @@ fn export(
 }
 
 /// Whether `--output` may be written: a new file or a regular one, and not the profile itself.
-fn export_target(profile: &Path, out: &Path) -> Result<(), String> {
+pub(crate) fn output_target(profile: &Path, out: &Path) -> Result<(), String> {
     if crate::files::same_file(profile, out) {
-        return Err(
-            "this is the profile being exported: writing the export there would replace it".into(),
-        );
+        return Err("this is the profile itself: writing the output there would replace it".into());
     }
     crate::files::check_replaceable(out)
         .map_err(|e| format!("--output is refused: {e}, and only a regular file is replaced"))

@@ -15,12 +15,12 @@ use super::net::Conn;
 use super::sasl::{self, Sasl};
 use super::symptom::Symptom;
 use super::transcript::Recorded;
-use super::{Credential, Run, Status, Step, Target};
+use super::{Credential, Endpoint, Run, Status, Step};
 use crate::profile::Encryption;
 
 type Stream = Recorded<Conn>;
 
-pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
+pub(crate) async fn run(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential) {
     let after_connect = [
         Step::Greeting,
         Step::Capabilities,
@@ -39,7 +39,7 @@ pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
 
 /// `None`: a step failed (and said so).
 #[allow(clippy::too_many_lines)] // the steps in order, read top to bottom
-async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Conn) -> Option<()> {
+async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: Conn) -> Option<()> {
     // Greeting.
     let s = run.begin(Step::Greeting);
     let mut client = Client::new(Recorded::new(conn, run.rec.clone()));
@@ -301,6 +301,13 @@ fn auth_failed(run: &mut Run<'_>, s: &super::Started, e: &ImapError, challenge: 
         return;
     }
     let reply = run.reply(s);
+    // Only a tagged NO or BAD is the server's refusal; a line that is no IMAP at all says
+    // nothing of the token (a broken or hostile server).
+    if !matches!(e, ImapError::No(_) | ImapError::Bad(_)) {
+        let detail = format!("AUTHENTICATE: an answer that is not IMAP: {reply}");
+        run.fail(s, detail, &Symptom::Garbage { line: reply });
+        return;
+    }
     let detail = match &challenge {
         Some(c) => format!("{reply} (the server refused the token: {c})"),
         None => reply.clone(),

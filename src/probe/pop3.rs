@@ -10,10 +10,10 @@ use super::lines::{Line, Lines};
 use super::net::Conn;
 use super::sasl;
 use super::symptom::Symptom;
-use super::{Credential, Run, Started, Status, Step, Target, read_failure, timeout_detail};
+use super::{Credential, Endpoint, Run, Started, Status, Step, read_failure, timeout_detail};
 use crate::profile::Encryption;
 
-pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
+pub(crate) async fn run(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential) {
     let after_connect = [
         Step::Greeting,
         Step::Capabilities,
@@ -152,7 +152,7 @@ async fn capa(run: &mut Run<'_>, io: &mut Lines) -> Option<Vec<String>> {
 }
 
 #[allow(clippy::too_many_lines)] // the steps in order, read top to bottom
-async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Conn) -> Option<()> {
+async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: Conn) -> Option<()> {
     let mut io = Lines::new(conn, run.rec.clone());
 
     // Greeting.
@@ -259,14 +259,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         send(run, &s, &mut io, &Line::new(&["AUTH", sasl.mech]).ok()?).await?;
         let go = line(run, &s, &mut io, "AUTH").await?;
         if !go.starts_with('+') || go.starts_with("+OK") {
-            run.fail(
-                &s,
-                format!("AUTH: {go}"),
-                &Symptom::AuthRefused {
-                    reply: go.clone(),
-                    challenge: None,
-                },
-            );
+            run.fail(&s, format!("AUTH: {go}"), &refusal(go.clone(), None));
             return None;
         }
         send(run, &s, &mut io, &Line::new(&[&sasl.initial]).ok()?).await?;
@@ -286,27 +279,13 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
                 Some(c) => format!("{r} (the server refused the token: {c})"),
                 None => r.clone(),
             };
-            run.fail(
-                &s,
-                detail,
-                &Symptom::AuthRefused {
-                    reply: r,
-                    challenge,
-                },
-            );
+            run.fail(&s, detail, &refusal(r, challenge));
             return None;
         }
         r
     };
     if !reply.starts_with("+OK") {
-        run.fail(
-            &s,
-            reply.clone(),
-            &Symptom::AuthRefused {
-                reply,
-                challenge: None,
-            },
-        );
+        run.fail(&s, reply.clone(), &refusal(reply, None));
         return None;
     }
     run.ok(&s, format!("{} accepted: {reply}", sasl.mech));
@@ -342,4 +321,14 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         _ => run.end(&s, Status::Warning, "no answer to QUIT"),
     }
     Some(())
+}
+
+/// A `-ERR` answer to the sign-in is the server's refusal; anything else is no POP3 at all and
+/// says nothing of the credentials (a broken or hostile server).
+fn refusal(reply: String, challenge: Option<String>) -> Symptom {
+    if reply.starts_with("-ERR") {
+        Symptom::AuthRefused { reply, challenge }
+    } else {
+        Symptom::Garbage { line: reply }
+    }
 }
