@@ -280,12 +280,14 @@ fn the_window_shows_the_expiries_check_judges() {
     h.step();
     until(&mut h, "the test", |a| tested(a, &inbox()));
     // The test CA's certificate lives a week: fewer than 7 days left is critical for check.
+    // It was made moments ago, to the second: judged within that same second, exactly 7 whole
+    // days are left (not fewer), so it is judged a second on, when 6 are.
     h.get_by_label_contains("The server's certificate expires on");
     let r = report(h.state(), &inbox());
     let e = mailcfg::monitor::certificate(
         &r,
         mailcfg::monitor::Thresholds::default(),
-        std::time::SystemTime::now(),
+        std::time::SystemTime::now() + std::time::Duration::from_secs(1),
     )
     .unwrap();
     assert_eq!(e.state, mailcfg::monitor::State::Critical, "{e:?}");
