@@ -25,6 +25,7 @@
 //! - Methods: `ca_file()`, `untrusted_ca()`, `authority()`, `dovecot_log()` (path),
 //!   `dovecot_log_text()`, `dovecot_pid()`, `dir()`, `deliver(user, rfc822)` (seeds a message),
 //!   `make_mailbox_unreachable(user)`.
+//! - `split_front()`: a [`split::SplitFront`] (each reply line its own write, no TCP_NODELAY).
 //! - Modules: [`http`] (tiny HTTP client for the IdP), [`tls`] (rustls client: connect, STARTTLS
 //!   upgrade, read_line), [`idp`] (configuration types, [`idp::MsError`], [`idp::defaults`]).
 //!
@@ -40,6 +41,7 @@ pub mod http;
 pub mod idp;
 pub mod pki;
 pub mod sink;
+pub mod split;
 pub mod tls;
 
 use anyhow::{Context as _, Result};
@@ -209,6 +211,18 @@ impl TestServers {
     /// The tempdir holding PKI, configuration, log and homes.
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Starts a [`split::SplitFront`] before this Dovecot: IMAP (implicit TLS) and submission
+    /// (STARTTLS) that write each reply line separately, without TCP_NODELAY.
+    pub async fn split_front(&self) -> Result<split::SplitFront> {
+        let (cert, key) = self.server_cert_and_key();
+        split::SplitFront::start(
+            self.ports.imap,
+            self.ports.submission,
+            tls::acceptor(cert, key)?,
+        )
+        .await
     }
 
     /// Drops an RFC 822 message into `user`'s INBOX (Maildir `new/`), as if delivered.
