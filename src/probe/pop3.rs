@@ -305,16 +305,18 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         ),
     );
 
-    // QUIT.
+    // QUIT, and its answer only if it comes at once (`Run::logout_grace`).
     let s = run.begin(Step::Logout);
-    let quit = async {
-        io.send("QUIT").await.ok()?;
-        io.read_line().await.ok().flatten()
-    };
-    match run.timed(quit).await {
-        Some(Some(r)) if r.starts_with("+OK") => run.ok(&s, r),
-        Some(Some(r)) => run.end(&s, Status::Warning, format!("QUIT: {r}")),
-        _ => run.end(&s, Status::Warning, "no answer to QUIT"),
+    let grace = run.logout_grace();
+    if !matches!(run.timed(io.send("QUIT")).await, Some(Ok(()))) {
+        run.end(&s, Status::Warning, "QUIT could not be sent");
+        return Some(());
     }
+    let answer = tokio::time::timeout(grace, io.read_line())
+        .await
+        .ok()
+        .and_then(|r| r.ok().flatten());
+    let ok = answer.as_deref().is_some_and(|r| r.starts_with("+OK"));
+    run.logout_done(&s, "QUIT sent", answer, ok, grace);
     Some(())
 }

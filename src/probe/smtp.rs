@@ -12,29 +12,34 @@ use super::diagnose::Symptom;
 use super::lines::Lines;
 use super::net::Conn;
 use super::sasl;
-use super::{Credential, Run, Started, Status, Step, Target};
+use super::{Credential, Run, Started, Status, Step, Target, send};
 use crate::profile::Encryption;
 
 /// One SMTP reply: its code and its lines (text after the code).
-struct Reply {
-    code: u16,
+pub(super) struct Reply {
+    pub(super) code: u16,
     lines: Vec<String>,
 }
 
 impl Reply {
-    fn last(&self) -> String {
+    pub(super) fn last(&self) -> String {
         format!(
             "{} {}",
             self.code,
             self.lines.last().map_or("", String::as_str)
         )
     }
-    fn positive(&self) -> bool {
+    pub(super) fn positive(&self) -> bool {
         (200..400).contains(&self.code)
     }
 }
 
-async fn reply(run: &mut Run<'_>, s: &Started, io: &mut Lines, what: &str) -> Option<Reply> {
+pub(super) async fn reply(
+    run: &mut Run<'_>,
+    s: &Started,
+    io: &mut Lines,
+    what: &str,
+) -> Option<Reply> {
     let mut lines = Vec::new();
     loop {
         let line = match run.timed(io.read_line()).await {
@@ -104,7 +109,7 @@ async fn send(run: &mut Run<'_>, s: &Started, io: &mut Lines, text: &str) -> Opt
 }
 
 /// A command and its reply; a negative reply fails the step with the reply verbatim.
-async fn command(
+pub(super) async fn command(
     run: &mut Run<'_>,
     s: &Started,
     io: &mut Lines,
@@ -302,20 +307,10 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         );
     }
 
-    // Send: MAIL FROM and RCPT TO, then RSET, or a short message.
-    send_step(run, t, cred, &caps, &mut io).await?;
-
-    // QUIT.
-    let s = run.begin(Step::Logout);
-    let quit = async {
-        io.send("QUIT").await.ok()?;
-        io.read_line().await.ok().flatten()
-    };
-    match run.timed(quit).await {
-        Some(Some(r)) if r.starts_with("221") => run.ok(&s, r),
-        Some(Some(r)) => run.end(&s, Status::Warning, format!("QUIT: {r}")),
-        _ => run.end(&s, Status::Warning, "no answer to QUIT"),
-    }
+    // Send: MAIL FROM and RCPT TO, then RSET, or a short message; then QUIT.
+    let pipelined = caps.iter().any(|c| c == "PIPELINING");
+    send::send_step(run, t, cred, pipelined, &mut io).await?;
+    send::quit(run, &mut io, pipelined).await;
     Some(())
 }
 
@@ -354,89 +349,6 @@ async fn auth_login(
     Some(())
 }
 
-/// MAIL FROM and RCPT TO with the user's own address, then RSET (pipelined in one round trip
-/// where the server offers PIPELINING); with `send_to`, a short message through DATA instead, since
-/// Exchange reports a mailbox it may not use only at the end of DATA.
-async fn send_step(
-    run: &mut Run<'_>,
-    t: &Target<'_>,
-    cred: &Credential,
-    caps: &[String],
-    io: &mut Lines,
-) -> Option<()> {
-    let s = run.begin(Step::Send);
-    let from = cred.user().unwrap_or(&run.ctx.mailbox).to_owned();
-    let Some(to) = run.opts.send_to.clone() else {
-        let mail = format!("MAIL FROM:<{from}>");
-        let rcpt = format!("RCPT TO:<{from}>");
-        if caps.iter().any(|c| c == "PIPELINING") {
-            let batch = format!("{mail}\r\n{rcpt}\r\nRSET\r\n");
-            if !matches!(run.timed(io.send_raw(batch.as_bytes())).await, Some(Ok(()))) {
-                run.fail(&s, "could not send MAIL FROM", &Symptom::Closed);
-                return None;
-            }
-            for what in ["MAIL FROM", "RCPT TO", "RSET"] {
-                let r = reply(run, &s, io, what).await?;
-                if !r.positive() {
-                    let line = r.last();
-                    run.fail(&s, format!("{what}: {line}"), &Symptom::Reply(line.clone()));
-                    return None;
-                }
-            }
-            run.ok(
-                &s,
-                format!(
-                    "MAIL FROM / RCPT TO <{from}> accepted, then RSET (nothing sent; pipelined)"
-                ),
-            );
-        } else {
-            command(run, &s, io, &mail, "MAIL FROM").await?;
-            command(run, &s, io, &rcpt, "RCPT TO").await?;
-            command(run, &s, io, "RSET", "RSET").await?;
-            run.ok(
-                &s,
-                format!("MAIL FROM / RCPT TO <{from}> accepted, then RSET (nothing sent)"),
-            );
-        }
-        return Some(());
-    };
-    command(run, &s, io, &format!("MAIL FROM:<{from}>"), "MAIL FROM").await?;
-    command(run, &s, io, &format!("RCPT TO:<{to}>"), "RCPT TO").await?;
-    command(run, &s, io, "DATA", "DATA").await?;
-    let message = format!(
-        "From: <{from}>\r\nTo: <{to}>\r\nSubject: mailcfg test message\r\nDate: {}\r\nMessage-ID: <{}@mailcfg.localhost>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThis is a test message sent by mailcfg to check that {from} can send through {}:{}.\r\n.\r\n",
-        rfc2822_now(),
-        message_id(),
-        t.host,
-        t.port
-    );
-    if !matches!(
-        run.timed(io.send_raw(message.as_bytes())).await,
-        Some(Ok(()))
-    ) {
-        run.fail(&s, "could not send the message body", &Symptom::Closed);
-        return None;
-    }
-    let r = reply(run, &s, io, "the end of DATA").await?;
-    if !r.positive() {
-        let line = r.last();
-        run.fail(
-            &s,
-            format!("end of DATA: {line}"),
-            &Symptom::Reply(line.clone()),
-        );
-        return None;
-    }
-    run.ok(
-        &s,
-        format!(
-            "MAIL FROM / RCPT TO <{to}> / DATA: message accepted: {}",
-            r.last()
-        ),
-    );
-    Some(())
-}
-
 /// The rest of a greeting whose first line was read; the greeting's last line.
 async fn finish_greeting(
     run: &mut Run<'_>,
@@ -465,16 +377,4 @@ async fn finish_greeting(
         };
         line = next;
     }
-}
-
-fn message_id() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("{}.{}", now.as_secs(), now.subsec_nanos())
-}
-
-/// The current time in RFC 2822 form (UTC).
-fn rfc2822_now() -> String {
-    chrono::Utc::now().to_rfc2822()
 }
