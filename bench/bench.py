@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# --baseline BIN: another mailcfg binary (an older build) measured alongside, interleaved.
-BASELINE = None
-BASELINE_TOOL = "mailcfg, baseline build"
+# --baseline [LABEL=]BIN (repeatable): other mailcfg binaries (older builds) measured alongside,
+# interleaved, as the tool "mailcfg, LABEL".
+BASELINES = []
 PY = sys.executable
 OUT = []
 
@@ -159,8 +159,8 @@ def cases_for(s, tests, env_secret, token, python=True):
     out = []
     for test in tests:
         out.append((test, "mailcfg", s.mailcfg_cmd(test), env))
-        if BASELINE:
-            out.append((test, BASELINE_TOOL, s.mailcfg_cmd(test, BASELINE), env))
+        for label, binary in BASELINES:
+            out.append((test, f"mailcfg, {label}", s.mailcfg_cmd(test, binary), env))
         if test != "smtp":  # curl cannot stop after RCPT TO: its SMTP test is smtp-send
             out.append((test, "curl", s.other_cmd("curl", test), env))
         if python:
@@ -493,10 +493,11 @@ def main():
     ap.add_argument("--mailboxes", type=int, default=500)
     ap.add_argument("--only", default="connection,split,rtt,many,window")
     ap.add_argument("--netem", default="unknown", help="what run.sh found about tc netem")
-    ap.add_argument("--baseline", help="another mailcfg binary to measure alongside (A/B)")
+    ap.add_argument("--baseline", action="append", default=[], help="[LABEL=]BIN: another mailcfg binary measured alongside (A/B)")
     a = ap.parse_args()
-    global BASELINE
-    BASELINE = a.baseline
+    for i, b in enumerate(a.baseline):
+        label, _, binary = b.rpartition("=")
+        BASELINES.append((label or f"baseline {i + 1}", binary))
     only = set(a.only.split(","))
     e = read_env(a.env)
     work = Path(a.work)

@@ -154,6 +154,11 @@ async fn test_all(
     let printer = async {
         while let Some(e) = rx.recv().await {
             out.event(&e);
+            // What else is there already goes out with it, in one write.
+            while let Ok(e) = rx.try_recv() {
+                out.event(&e);
+            }
+            out.flush();
         }
     };
     let (reports, ()) = tokio::join!(runner, printer);
@@ -166,6 +171,7 @@ async fn test_all(
         .collect();
     out.reports(&reports);
     out.summary(&reports, refused);
+    out.flush();
     if refused == 0 && reports.iter().all(|r| r.ok) {
         EXIT_OK
     } else {
@@ -173,12 +179,15 @@ async fn test_all(
     }
 }
 
-/// Writes the run as text (colour on a terminal) or as JSON lines.
+/// Writes the run as text (colour on a terminal) or as JSON lines. Lines are kept until
+/// [`Printer::flush`], which the event loop calls whenever no event is waiting: one write for
+/// what came at once, not one per line (hundreds of mailboxes make thousands of lines).
 struct Printer {
     json: bool,
     color: bool,
     /// The width of the target column.
     width: usize,
+    pending: String,
 }
 
 impl Printer {
@@ -191,21 +200,33 @@ impl Printer {
                 .map(|t| t.name().chars().count())
                 .max()
                 .unwrap_or(0),
+            pending: String::new(),
         }
     }
 
-    fn line(text: &str) {
+    fn line(&mut self, text: &str) {
+        self.pending.push_str(text);
+        self.pending.push('\n');
+    }
+
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
         let mut o = std::io::stdout().lock();
-        let _ = writeln!(o, "{text}");
+        let _ = o.write_all(self.pending.as_bytes());
         let _ = o.flush();
+        self.pending.clear();
     }
 
-    fn json_line(kind: &str, value: serde_json::Value) {
-        let mut value = value;
-        if let Some(map) = value.as_object_mut() {
-            map.insert("type".into(), kind.into());
-        }
-        Self::line(&value.to_string());
+    /// `value` as one JSON line with `"type": kind` first (serialised once, straight to text).
+    fn json_line(&mut self, kind: &str, value: &impl serde::Serialize) {
+        let Ok(text) = serde_json::to_string(value) else {
+            return;
+        };
+        let rest = text.strip_prefix('{').unwrap_or(&text);
+        let sep = if rest.starts_with('}') { "" } else { "," };
+        self.line(&format!("{{\"type\":\"{kind}\"{sep}{rest}"));
     }
 
     fn paint(&self, status: Status) -> String {
@@ -225,13 +246,13 @@ impl Printer {
 
     fn event(&mut self, e: &Event) {
         if self.json {
-            Self::json_line("event", serde_json::to_value(e).unwrap_or_default());
+            self.json_line("event", e);
             return;
         }
         if e.status == Status::Running {
             return;
         }
-        Self::line(&format!(
+        self.line(&format!(
             "{} {:<width$}  {:<12} {:>5} ms  {}",
             self.paint(e.status),
             e.target,
@@ -244,12 +265,12 @@ impl Printer {
 
     fn sign_in_failed(&mut self, account: &str, error: &str) {
         if self.json {
-            Self::json_line(
+            self.json_line(
                 "sign_in_failed",
-                serde_json::json!({ "account": account, "error": error }),
+                &serde_json::json!({ "account": account, "error": error }),
             );
         } else {
-            Self::line(&format!(
+            self.line(&format!(
                 "{} sign-in for account \"{account}\" failed:\n{error}",
                 self.paint(Status::Failed)
             ));
@@ -258,12 +279,12 @@ impl Printer {
 
     fn not_tested(&mut self, target: &str, why: &str) {
         if self.json {
-            Self::json_line(
+            self.json_line(
                 "not_tested",
-                serde_json::json!({ "target": target, "reason": why }),
+                &serde_json::json!({ "target": target, "reason": why }),
             );
         } else {
-            Self::line(&format!(
+            self.line(&format!(
                 "{} {target}  not tested: {why}",
                 self.paint(Status::Skipped)
             ));
@@ -273,7 +294,7 @@ impl Printer {
     fn reports(&mut self, reports: &[Report]) {
         for r in reports {
             if self.json {
-                Self::json_line("report", serde_json::to_value(r).unwrap_or_default());
+                self.json_line("report", r);
                 continue;
             }
             if r.ok {
@@ -305,7 +326,7 @@ impl Printer {
                     let _ = write!(text, "\n    {l}");
                 }
             }
-            Self::line(&text);
+            self.line(&text);
         }
     }
 
@@ -325,9 +346,9 @@ impl Printer {
                     })
                 })
                 .collect();
-            Self::json_line(
+            self.json_line(
                 "summary",
-                serde_json::json!({
+                &serde_json::json!({
                     "passed": passed,
                     "failed": failed,
                     "not_tested": not_tested,
@@ -360,6 +381,6 @@ impl Printer {
                 r.total.as_millis()
             );
         }
-        Self::line(&text);
+        self.line(&text);
     }
 }

@@ -9,14 +9,15 @@
 //! test is cancelled by dropping its future. A failure ends in a [`Diagnosis`] where the reply is
 //! known ([`diagnose`]), and otherwise the server's reply verbatim as the failing step's detail.
 //!
-//! Round trips on a success, after TCP and TLS and the greeting (the test `round_trips_are_few`
-//! checks them): IMAP 3 (AUTHENTICATE with SASL-IR, EXAMINE, LOGOUT; the capabilities come with
-//! the greeting); POP3 5 (CAPA, AUTH, the SASL string on its own line as Exchange requires, STAT,
-//! QUIT); SMTP 5 (EHLO, AUTH with the initial response, MAIL FROM + RCPT TO + RSET pipelined where
-//! offered, QUIT), one more when the AUTH line would pass 500 octets (a real token does: the
-//! string then follows the server's `334`). STARTTLS adds the command, the handshake and a second
-//! capability request. On loopback, IMAP, POP3 and SMTP tested at once take 76 ms (median of 20,
-//! the ignored test `full_profile_median_of_20`).
+//! Round trips on a success, after TCP and TLS and the greeting (the tests `round_trips_are_few`
+//! and tests/probe_wire.rs check them): IMAP 2 (AUTHENTICATE with SASL-IR, EXAMINE; the
+//! capabilities come with the greeting); POP3 4 (CAPA, AUTH, the SASL string on its own line as
+//! Exchange requires, STAT); SMTP 3 (EHLO, AUTH with the initial response, MAIL FROM + RCPT TO +
+//! RSET + QUIT pipelined where offered), one more when the AUTH line would pass 500 octets (a
+//! real token does: the string then follows the server's `334`). LOGOUT and QUIT are sent but
+//! not waited for ([`Run::logout_grace`]). STARTTLS adds the command, the handshake and a second
+//! capability request. Each command leaves in one write (`wire`), on sockets with TCP_NODELAY
+//! (`net::connect`); docs/probe.md, "On the wire".
 
 pub mod batch;
 mod cert;

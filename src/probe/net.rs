@@ -40,11 +40,30 @@ impl AsyncRead for Conn {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Conn::Plain(s) => {
+                quick_ack(s);
+                Pin::new(s).poll_read(cx, buf)
+            }
+            Conn::Tls(s) => {
+                quick_ack(s.get_ref().0);
+                Pin::new(s.as_mut()).poll_read(cx, buf)
+            }
         }
     }
 }
+
+/// Asks the kernel to acknowledge what arrives at once, not after its delayed-ACK timer (40 ms
+/// on Linux). A server that writes a reply in pieces without TCP_NODELAY (Exchange writes each
+/// line apart) holds every piece after the first until the one before is acknowledged, so a
+/// delayed ACK costs 40 ms per reply of several lines. Linux drops the setting again as the
+/// connection goes back and forth, so it is set before every read.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn quick_ack(s: &TcpStream) {
+    let _ = s.set_quickack(true);
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn quick_ack(_: &TcpStream) {}
 
 impl AsyncWrite for Conn {
     fn poll_write(
