@@ -17,13 +17,15 @@ cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
-cargo test --locked --no-fail-fast 2>&1 | tee /tmp/mailcfg-test.log
+# A log of this run only (several runs may share the machine).
+log=$(mktemp /tmp/mailcfg-test.XXXXXX.log)
+cargo test --locked --no-fail-fast 2>&1 | tee "$log"
 echo "== the window under Xvfb"
 XDG_RUNTIME_DIR=$(mktemp -d) xvfb-run -a -s "-screen 0 1024x768x24" \
   "$CARGO_TARGET_DIR/debug/mailcfg" --exit-after-frames 5
 echo "window: opened, drew 5 frames, closed"
 
-passed=$(grep -Eo '[0-9]+ passed' /tmp/mailcfg-test.log | awk '{s+=$1} END {print s+0}')
-failed=$(grep -Eo '[0-9]+ failed' /tmp/mailcfg-test.log | awk '{s+=$1} END {print s+0}')
+passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
 echo "all checks done in $(( $(date +%s) - start )) s"
 echo "$passed passed, $failed failed"

@@ -1,13 +1,17 @@
 //! The `mailcfg` command line: the same engine as the window, for scripts and tests.
-//! Exit codes: 0 all good, 1 a check or sign-in failed, 2 bad input (arguments, profile).
+//! Exit codes: 0 all good, 1 a check or sign-in failed, 2 bad input (arguments, profile), 130
+//! cancelled with Ctrl+C, 141 stdout's reader went away. Every line goes through [`output`].
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod check_cmd;
+pub mod output;
 mod probe_cmd;
+
+use output::{say, tell};
 
 use crate::oauth::{FlowEvent, TokenSource};
 use crate::profile::{self, Finding, Profile, Severity};
@@ -15,6 +19,8 @@ use crate::profile::{self, Finding, Profile, Severity};
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// Cancelled by Ctrl+C (SIGINT): 128 + 2, as shells report it.
+pub const EXIT_CANCELLED: u8 = 130;
 
 /// The export formats, a contract with scripts that call `mailcfg export`.
 pub const EXPORT_FORMATS: &[&str] = &[
@@ -99,6 +105,33 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         concurrency: Option<u32>,
     },
+    /// Check for a monitoring system: sign in and test like `test` (never asking anyone), plus
+    /// the client secret's and certificates' expiry. Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    Check {
+        #[arg(long)]
+        profile: PathBuf,
+        /// Check this mailbox (repeatable); without --mailbox and --transport, everything.
+        #[arg(long = "mailbox", value_name = "NAME")]
+        mailboxes: Vec<String>,
+        /// Check this transport (repeatable).
+        #[arg(long = "transport", value_name = "NAME")]
+        transports: Vec<String>,
+        /// nagios (plugin output and perfdata), prometheus (text exposition) or json.
+        #[arg(long, value_enum, default_value = "nagios")]
+        format: check_cmd::Format,
+        /// Warn when a secret or certificate expires within this many days.
+        #[arg(long, value_name = "DAYS", default_value_t = 30)]
+        warn_days: i64,
+        /// Critical when a secret or certificate expires within this many days.
+        #[arg(long, value_name = "DAYS", default_value_t = 7)]
+        crit_days: i64,
+        /// Write here (atomically, mode 0644 for node_exporter's textfile collector); `-` or none: stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Give up after this many seconds in all (UNKNOWN), below the monitoring system's own limit.
+        #[arg(long, value_name = "SECS", default_value_t = 55)]
+        timeout: u64,
+    },
     /// Write the profile's settings in another system's format.
     Export {
         #[arg(long)]
@@ -149,6 +182,27 @@ pub fn run(command: Command) -> ExitCode {
                 concurrency,
             },
         ),
+        Command::Check {
+            profile,
+            mailboxes,
+            transports,
+            format,
+            warn_days,
+            crit_days,
+            output,
+            timeout,
+        } => check_cmd::run(
+            &profile,
+            &check_cmd::CheckArgs {
+                mailboxes,
+                transports,
+                format,
+                warn_days,
+                crit_days,
+                output,
+                timeout_secs: timeout,
+            },
+        ),
         Command::Export {
             profile,
             format,
@@ -194,17 +248,15 @@ fn validate(path: &Path, json: bool) -> u8 {
             (e.findings, EXIT_BAD_INPUT, summary)
         }
     };
-    let mut out = std::io::stdout().lock();
     for f in &findings {
-        let line = if json {
-            serde_json::to_string(f).unwrap_or_default()
+        if json {
+            output::json(serde_json::to_value(f).unwrap_or_default());
         } else {
-            f.to_string()
-        };
-        let _ = writeln!(out, "{line}");
+            say!("{f}");
+        }
     }
     if !json {
-        let _ = writeln!(out, "{summary}");
+        say!("{summary}");
     }
     code
 }
@@ -229,7 +281,7 @@ fn load_or_report(path: &Path) -> Option<Profile> {
 
 fn print_findings(findings: &[Finding]) {
     for f in findings {
-        eprintln!("{f}");
+        tell!("{f}");
     }
 }
 
@@ -237,11 +289,11 @@ fn print_findings(findings: &[Finding]) {
 fn load_account(path: &Path, account: &str) -> Option<(Profile, crate::profile::Account)> {
     let p = load_or_report(path)?;
     let Some(acc) = p.account(account).cloned() else {
-        eprintln!(
+        tell!(
             "{}: error: no connected account named \"{account}\"",
             path.display()
         );
-        eprintln!(
+        tell!(
             "    fix: use one of: {}",
             names(p.accounts.iter().map(|a| a.name.as_str()))
         );
@@ -257,9 +309,16 @@ fn secret(path: &Path, account: &str, delete: bool) -> u8 {
     };
     let secrets = Secrets::open();
     if !secrets.is_persistent() {
-        eprintln!(
-            "mailcfg secret: error: {}",
-            secrets.notice().unwrap_or("no OS keyring is available")
+        // Storing in this process's memory would end with the process: say it plainly.
+        tell!(
+            "mailcfg secret: error: no OS keyring is available ({}), so nothing was stored",
+            secrets
+                .unavailable_reason()
+                .unwrap_or("no Secret Service answered")
+        );
+        tell!(
+            "    fix: run it in a desktop session with an unlocked keyring (GNOME Keyring or KWallet), or, headless, give the secret to each command in {}",
+            crate::secrets::CLIENT_SECRET_ENV
         );
         return EXIT_FAILED;
     }
@@ -267,15 +326,17 @@ fn secret(path: &Path, account: &str, delete: bool) -> u8 {
     let value = if delete {
         None
     } else {
-        let mut line = String::new();
-        if let Err(e) = std::io::stdin().read_line(&mut line) {
-            eprintln!("mailcfg secret: error: cannot read the secret from standard input: {e}");
-            return EXIT_BAD_INPUT;
-        }
+        let line = match read_secret_line() {
+            Ok(l) => l,
+            Err(why) => {
+                tell!("mailcfg secret: error: {why}");
+                return EXIT_BAD_INPUT;
+            }
+        };
         let line = line.trim_end_matches(['\r', '\n']);
         if line.is_empty() {
-            eprintln!("mailcfg secret: error: standard input held no secret");
-            eprintln!(
+            tell!("mailcfg secret: error: standard input held no secret");
+            tell!(
                 "    fix: pipe the secret's Value in, e.g. `secret-tool lookup …  | mailcfg secret --profile P --account A`, or type it and press Enter"
             );
             return EXIT_BAD_INPUT;
@@ -288,14 +349,14 @@ fn secret(path: &Path, account: &str, delete: bool) -> u8 {
     }
     match result {
         Ok(()) if delete => {
-            println!(
+            say!(
                 "Removed the client secret and saved sign-in of account \"{}\" from the OS keyring.",
                 acc.name
             );
             EXIT_OK
         }
         Ok(()) => {
-            println!(
+            say!(
                 "Stored the client secret of account \"{}\" in the OS keyring (service \"{}\", entry \"{entry}\").",
                 acc.name,
                 crate::secrets::SERVICE
@@ -303,10 +364,31 @@ fn secret(path: &Path, account: &str, delete: bool) -> u8 {
             EXIT_OK
         }
         Err(e) => {
-            eprintln!("mailcfg secret: error: {e}");
+            tell!("mailcfg secret: error: {e}; nothing was stored");
             EXIT_FAILED
         }
     }
+}
+
+/// Longest secret read from standard input (an Entra secret is 40 characters).
+const MAX_SECRET_BYTES: u64 = 64 * 1024;
+
+/// The first line of standard input, read no further than [`MAX_SECRET_BYTES`].
+fn read_secret_line() -> Result<String, String> {
+    use std::io::{BufRead as _, Read as _};
+    let mut line = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_SECRET_BYTES + 1)
+        .read_until(b'\n', &mut line)
+        .map_err(|e| format!("cannot read the secret from standard input: {e}"))?;
+    if line.len() as u64 > MAX_SECRET_BYTES {
+        return Err(format!(
+            "standard input holds more than {} KB before its first line end: that is not a secret",
+            MAX_SECRET_BYTES / 1024
+        ));
+    }
+    String::from_utf8(line).map_err(|_| "the secret is not UTF-8 text".to_owned())
 }
 
 fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
@@ -315,12 +397,12 @@ fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
     };
     let secrets = crate::secrets::Secrets::open();
     if let Some(notice) = secrets.notice() {
-        eprintln!("note: {notice}");
+        tell!("note: {notice}");
     }
     let source = match TokenSource::new(&p.tls, path.parent(), secrets) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("mailcfg token: error: {e}");
+            tell!("mailcfg token: error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
@@ -335,20 +417,34 @@ fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
     });
     let token = match result {
         None => {
-            eprintln!("mailcfg token: cancelled");
-            return EXIT_FAILED;
+            tell!("mailcfg token: cancelled");
+            return EXIT_CANCELLED;
         }
         Some(Err(e)) => {
-            eprintln!("mailcfg token: sign-in for \"{account}\" failed:\n{e}");
+            if json {
+                // Scripts that read JSON get JSON for a failure too.
+                let explanation = match &e {
+                    crate::oauth::OAuthError::Idp(x) => serde_json::to_value(x).ok(),
+                    _ => None,
+                };
+                output::json(serde_json::json!({
+                    "type": "sign_in_failed",
+                    "account": acc.name,
+                    "error": e.to_string(),
+                    "explanation": explanation,
+                }));
+            }
+            tell!("mailcfg token: sign-in for \"{account}\" failed:\n{e}");
             return EXIT_FAILED;
         }
         Some(Ok(t)) => t,
     };
     if show_token {
-        println!("{}", crate::oauth::expose(&token));
+        // What was asked for: the token itself, unmasked (still EPIPE- and ENOSPC-safe).
+        output::data(&format!("{}\n", crate::oauth::expose(&token)));
         return EXIT_OK;
     }
-    report_token(&p, &acc, &token, json)
+    report_token(&p, &acc, &token, json, path)
 }
 
 /// The claims of a token and what the account's mailboxes and transports still lack.
@@ -357,25 +453,24 @@ fn report_token(
     acc: &crate::profile::Account,
     token: &crate::oauth::AccessToken,
     json: bool,
+    path: &Path,
 ) -> u8 {
-    use crate::oauth::claims;
+    use crate::diagnosis::{self, Evidence, Place, SignInSeen, TokenSeen};
     let now = std::time::SystemTime::now();
     let expires = token
         .expires_at
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_secs());
-    let (decoded, problems) = match claims::decode(crate::oauth::expose(token)) {
-        Ok(c) => {
-            let problems = claims::check(
-                &c,
-                acc.flow,
-                acc.provider,
-                &claims::needs(p, &acc.name),
-                now,
-            );
-            (Ok(c), problems)
-        }
-        Err(e) => (Err(e.to_string()), Vec::new()),
+    let seen = TokenSeen::of(token);
+    let decoded = seen.claims.clone();
+    let signed_in = SignInSeen::Token(seen);
+    let problems = {
+        let mut ev = Evidence::new(p, now);
+        ev.sign_ins.push((&acc.name, &signed_in));
+        let place = Place::Cli {
+            profile: path.display().to_string(),
+        };
+        diagnosis::for_account(&ev, &acc.name, &place)
     };
     if json {
         let value = serde_json::json!({
@@ -386,22 +481,26 @@ fn report_token(
             "claims_error": decoded.as_ref().err(),
             "problems": problems,
         });
-        println!("{value}");
+        output::json(value);
     } else {
-        println!("Signed in: account \"{}\" has an access token.", acc.name);
+        say!("Signed in: account \"{}\" has an access token.", acc.name);
         match &decoded {
             Ok(c) => {
                 for (label, value) in c.summary_lines(now) {
-                    println!("  {label:<10} {value}");
+                    say!("  {label:<10} {value}");
                 }
             }
-            Err(e) => println!("  {e}"),
+            Err(e) => say!("  {e}"),
         }
         for pr in &problems {
-            println!("problem: {}\n    fix: {}", pr.title, pr.fix);
+            say!("problem: {} [{}]", pr.title, pr.kind);
+            for e in &pr.evidence {
+                say!("    because {e}");
+            }
+            say!("    fix: {}", pr.fix);
         }
         if problems.is_empty() && decoded.is_ok() {
-            println!("The token carries what this profile's mailboxes and transports need.");
+            say!("The token carries what this profile's mailboxes and transports need.");
         }
     }
     if problems.is_empty() {
@@ -415,25 +514,25 @@ fn print_flow_event(e: FlowEvent) {
     match e {
         FlowEvent::Browser { url, opened } => {
             match opened {
-                Ok(()) => eprintln!(
+                Ok(()) => tell!(
                     "Opened the sign-in page in your browser. If it did not appear, open this address:"
                 ),
                 Err(why) => {
-                    eprintln!("Could not open a browser: {why}. Open this address to sign in:");
+                    tell!("Could not open a browser: {why}. Open this address to sign in:");
                 }
             }
-            eprintln!("  {url}");
-            eprintln!("Waiting for the sign-in to finish (Ctrl+C cancels)…");
+            tell!("  {url}");
+            tell!("Waiting for the sign-in to finish (Ctrl+C cancels)…");
         }
-        FlowEvent::Exchanging => eprintln!("Signed in in the browser; getting the tokens…"),
+        FlowEvent::Exchanging => tell!("Signed in in the browser; getting the tokens…"),
         FlowEvent::DeviceCode {
             user_code,
             verification_uri,
             expires_in_secs,
         } => {
-            eprintln!("To sign in, open {verification_uri} on any device and enter the code:");
-            eprintln!("  {user_code}");
-            eprintln!(
+            tell!("To sign in, open {verification_uri} on any device and enter the code:");
+            tell!("  {user_code}");
+            tell!(
                 "(the code expires in {} min; Ctrl+C cancels)",
                 expires_in_secs.div_ceil(60)
             );
@@ -452,7 +551,7 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
     {
         Ok(rt) => Some(rt),
         Err(e) => {
-            eprintln!("mailcfg: error: cannot start the network runtime: {e}");
+            tell!("mailcfg: error: cannot start the network runtime: {e}");
             None
         }
     }
@@ -478,8 +577,8 @@ fn test(path: &Path, args: &TestArgs) -> u8 {
             .filter(|w| !have.contains(&w.as_str()))
             .collect();
         for m in &missing {
-            eprintln!("{}: error: no {kind} named \"{m}\"", path.display());
-            eprintln!("    fix: use one of: {}", names(have.iter().copied()));
+            tell!("{}: error: no {kind} named \"{m}\"", path.display());
+            tell!("    fix: use one of: {}", names(have.iter().copied()));
         }
         !missing.is_empty()
     };
@@ -514,10 +613,21 @@ impl TestArgs {
 fn export(path: &Path, format: &str, output: Option<&Path>) -> u8 {
     use crate::export::{ExportError, ExportFormat, ExportOptions};
     let Ok(format) = format.parse::<ExportFormat>() else {
-        eprintln!("mailcfg export: error: unknown format \"{format}\"");
-        eprintln!("    fix: use one of: {}", ExportFormat::names());
+        tell!("mailcfg export: error: unknown format \"{format}\"");
+        tell!("    fix: use one of: {}", ExportFormat::names());
         return EXIT_BAD_INPUT;
     };
+    // `-` is standard output, as for most tools.
+    let output = output.filter(|o| o.as_os_str() != "-");
+    if let Some(out) = output
+        && let Err(why) = export_target(path, out)
+    {
+        tell!("{}: error: {why}", out.display());
+        tell!(
+            "    fix: give the path of a new file or of an existing regular file to replace, or `-` (or no --output) for standard output"
+        );
+        return EXIT_BAD_INPUT;
+    }
     let Some(p) = load_or_report(path) else {
         return EXIT_BAD_INPUT;
     };
@@ -536,8 +646,8 @@ fn export(path: &Path, format: &str, output: Option<&Path>) -> u8 {
     let text = match crate::export::export(&p, format, &opts) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{}: error: {e}", path.display());
-            eprintln!("    fix: {}", e.fix());
+            tell!("{}: error: {e}", path.display());
+            tell!("    fix: {}", e.fix());
             return match e {
                 ExportError::NotApplicable { .. } => EXIT_BAD_INPUT,
                 ExportError::Encode { .. } => EXIT_FAILED,
@@ -548,18 +658,18 @@ fn export(path: &Path, format: &str, output: Option<&Path>) -> u8 {
     match output {
         None => {
             if secret {
-                eprintln!(
+                tell!(
                     "mailcfg export: warning: this export contains secrets; do not keep it in a shared place"
                 );
             }
-            print!("{text}");
+            output::data(&text);
             EXIT_OK
         }
         // write_atomic creates the file 0600 in every case, which secrets need.
         Some(out) => match profile::write_atomic(out, text.as_bytes()) {
             Ok(()) => {
                 if secret {
-                    eprintln!(
+                    tell!(
                         "{}: warning: this file contains secrets; it is readable by you alone (0600). Delete it once the values are entered",
                         out.display()
                     );
@@ -567,12 +677,23 @@ fn export(path: &Path, format: &str, output: Option<&Path>) -> u8 {
                 EXIT_OK
             }
             Err(e) => {
-                eprintln!("{}: error: cannot write the export: {e}", out.display());
-                eprintln!("    fix: choose a folder you can write to");
+                tell!("{}: error: cannot write the export: {e}", out.display());
+                tell!("    fix: choose a folder you can write to");
                 EXIT_FAILED
             }
         },
     }
+}
+
+/// Whether `--output` may be written: a new file or a regular one, and not the profile itself.
+fn export_target(profile: &Path, out: &Path) -> Result<(), String> {
+    if crate::files::same_file(profile, out) {
+        return Err(
+            "this is the profile being exported: writing the export there would replace it".into(),
+        );
+    }
+    crate::files::check_replaceable(out)
+        .map_err(|e| format!("--output is refused: {e}, and only a regular file is replaced"))
 }
 
 fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {

@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use secrecy::SecretString;
 
+use crate::diagnosis::{self, Diagnosis, Evidence, Place, SignInSeen, TokenSeen};
 use crate::oauth::{self, FlowEvent, TokenSource, claims};
 pub use crate::probe::batch::Target;
 use crate::probe::{self, batch};
@@ -26,22 +27,14 @@ pub struct TokenInfo {
     pub user: Option<String>,
     pub expires_at: Option<SystemTime>,
     pub claims: Result<claims::Claims, String>,
-    pub problems: Vec<claims::Problem>,
+    /// What the token lacks for the account's mailboxes and transports (the diagnosis's
+    /// account findings), empty when it is right for all of them.
+    pub problems: Vec<Diagnosis>,
+    /// The token as evidence for the diagnosis of later tests.
+    pub seen: TokenSeen,
 }
 
-/// Why a sign-in failed: the explained text, and the identity provider's code (`AADSTS7000215`,
-/// `invalid_client`) when it refused, for the set-up checklist.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignInFailure {
-    pub text: String,
-    pub code: Option<String>,
-}
-
-impl std::fmt::Display for SignInFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
+pub use crate::diagnosis::SignInFailure;
 
 /// Where an account's client secret comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +59,7 @@ pub enum Pick {
 #[derive(Debug)]
 pub enum Update {
     Flow(FlowEvent),
-    SignedIn(Result<TokenInfo, SignInFailure>),
+    SignedIn(Box<Result<TokenInfo, SignInFailure>>),
     SecretStored(Result<(), String>),
     SecretPresent(SecretSource),
     Picked(Pick, Option<PathBuf>),
@@ -77,7 +70,7 @@ pub enum Update {
     /// A step of a connection test started or ended.
     Probe(probe::Event),
     /// The connection test's report.
-    Tested(probe::Report),
+    Tested(Box<probe::Report>),
     /// The test could not start: no token, no password.
     TestNotStarted(String),
 }
@@ -186,26 +179,25 @@ impl Engine {
     ) -> JobId {
         let source = self.token_source(profile, base_dir);
         let account = account.clone();
-        let needs = claims::needs(profile, &account.name);
+        let profile = profile.clone();
         self.spawn(move |send| async move {
             let result = match source {
-                Err(text) => Err(SignInFailure { text, code: None }),
+                Err(text) => Err(SignInFailure {
+                    text,
+                    code: None,
+                    explanation: None,
+                    needs_input: true,
+                }),
                 Ok(source) => {
                     let flow_send = send.clone();
                     let on_event = move |e: FlowEvent| flow_send.send(Update::Flow(e));
                     match source.token(&account, &on_event).await {
-                        Ok(t) => Ok(token_info(&account, &t, &needs)),
-                        Err(e) => Err(SignInFailure {
-                            code: match &e {
-                                oauth::OAuthError::Idp(x) => Some(x.code.clone()),
-                                _ => None,
-                            },
-                            text: e.to_string(),
-                        }),
+                        Ok(t) => Ok(token_info(&profile, &account, &t)),
+                        Err(e) => Err(SignInFailure::from_error(&e)),
                     }
                 }
             };
-            send.send(Update::SignedIn(result));
+            send.send(Update::SignedIn(Box::new(result)));
         })
     }
 
@@ -299,7 +291,9 @@ impl Engine {
             let p = path.clone();
             let r = tokio::task::spawn_blocking(move || -> Result<Profile, String> {
                 if import {
-                    let bytes = std::fs::read(&p)
+                    // Regular files only, and never more than a profile's limit (a FIFO or
+                    // /dev/zero picked in the dialog must not hang or fill memory).
+                    let bytes = crate::files::read_limited(&p, crate::profile::MAX_FILE_BYTES)
                         .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
                     let name = p
                         .file_name()
@@ -389,7 +383,7 @@ impl Engine {
         profile: &Profile,
         base_dir: Option<&Path>,
         target: Target,
-        send_to: Option<String>,
+        send_to: Option<lettre::Address>,
     ) -> JobId {
         let source = self.token_source(profile, base_dir);
         let profile = profile.clone();
@@ -433,11 +427,8 @@ impl Engine {
             };
             drop(tx);
             let _ = pump.await;
-            let mut report = report;
-            report.diagnosis = report
-                .diagnosis
-                .map(|d| batch::fill_app(&profile, &report.target, d));
-            send.send(Update::Tested(report));
+            // The window diagnoses it with the rest of what it has seen.
+            send.send(Update::Tested(Box::new(report)));
         })
     }
 
@@ -451,21 +442,19 @@ impl Engine {
     }
 }
 
-fn token_info(account: &Account, t: &oauth::AccessToken, needs: &[claims::Need]) -> TokenInfo {
-    let decoded = claims::decode(oauth::expose(t));
-    let problems = match &decoded {
-        Ok(c) => claims::check(c, account.flow, account.provider, needs, SystemTime::now()),
-        Err(_) => Vec::new(),
-    };
+fn token_info(profile: &Profile, account: &Account, t: &oauth::AccessToken) -> TokenInfo {
+    let seen = TokenSeen::of(t);
+    let signed_in = SignInSeen::Token(seen.clone());
+    let mut ev = Evidence::new(profile, SystemTime::now());
+    ev.sign_ins.push((&account.name, &signed_in));
+    let problems = diagnosis::for_account(&ev, &account.name, &Place::Window);
     TokenInfo {
         account: account.name.clone(),
-        user: t
-            .user
-            .clone()
-            .or_else(|| decoded.as_ref().ok().and_then(|c| c.user.clone())),
+        user: seen.user().map(str::to_owned),
         expires_at: t.expires_at,
-        claims: decoded.map_err(|e| e.to_string()),
+        claims: seen.claims.clone(),
         problems,
+        seen,
     }
 }
 

@@ -6,6 +6,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // A panic message may quote a value: it goes out masked and escaped like everything else.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "mailcfg: internal error: {}",
+            mailcfg::redact::clean(&info.to_string())
+        );
+    }));
     let cli = mailcfg::cli::Cli::parse();
     match cli.command {
         Some(command) => mailcfg::cli::run(command),

@@ -46,6 +46,15 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// What stands in for this secret wherever it would be shown.
+    fn shown(self) -> &'static str {
+        match self {
+            Kind::ClientSecret => "<client secret: masked>",
+            Kind::RefreshToken => "<refresh token: masked>",
+            Kind::Password => "<password: masked>",
+        }
+    }
+
     fn slot(self, s: &mut Stored) -> &mut Option<String> {
         match self {
             Kind::ClientSecret => &mut s.client_secret,
@@ -60,6 +69,8 @@ impl Kind {
 pub struct Secrets {
     os: bool,
     notice: Option<String>,
+    /// Why there is no OS keyring, when there is none.
+    reason: Option<String>,
     /// Memory fallback, and what the keyring refused to store this session.
     memory: Arc<Mutex<HashMap<String, String>>>,
 }
@@ -81,24 +92,28 @@ impl Secrets {
         });
         match status {
             Ok(()) => Self::with_backend(true, None),
-            Err(reason) => Self::with_backend(false, Some(no_keyring_notice(reason))),
+            Err(reason) => Self::with_backend(false, Some(reason.clone())),
         }
     }
 
     /// A store that never touches the OS keyring (tests, and `--no-keyring` use).
     pub fn memory_only() -> Self {
-        Self::with_backend(
-            false,
-            Some(no_keyring_notice("memory-only mode was chosen")),
-        )
+        Self::with_backend(false, Some("memory-only mode was chosen".to_owned()))
     }
 
-    fn with_backend(os: bool, notice: Option<String>) -> Self {
+    /// `reason`: why there is no OS keyring (`None` when there is one).
+    fn with_backend(os: bool, reason: Option<String>) -> Self {
         Self {
             os,
-            notice,
+            notice: reason.as_deref().map(no_keyring_notice),
+            reason,
             memory: Arc::default(),
         }
+    }
+
+    /// Why no OS keyring could be used, when none could.
+    pub fn unavailable_reason(&self) -> Option<&str> {
+        self.reason.as_deref()
     }
 
     /// Said once where secrets cannot be kept beyond this session.
@@ -120,7 +135,11 @@ impl Secrets {
 
     pub fn get(&self, entry: &str, kind: Kind) -> Result<Option<SecretString>, SecretError> {
         let mut stored = self.read(entry)?;
-        Ok(kind.slot(&mut stored).take().map(SecretString::from))
+        let value = kind.slot(&mut stored).take();
+        if let Some(v) = &value {
+            crate::redact::register(v, kind.shown());
+        }
+        Ok(value.map(SecretString::from))
     }
 
     /// Stores (or with `None`, removes) one secret of an entry, keeping the others.
@@ -131,6 +150,9 @@ impl Secrets {
         value: Option<&SecretString>,
     ) -> Result<(), SecretError> {
         let mut stored = self.read(entry)?;
+        if let Some(v) = value {
+            crate::redact::register(v.expose_secret(), kind.shown());
+        }
         *kind.slot(&mut stored) = value.map(|v| v.expose_secret().to_owned());
         self.write(entry, &stored)
     }
@@ -220,12 +242,35 @@ fn no_keyring_notice(reason: &str) -> String {
     )
 }
 
-/// `MAILCFG_CLIENT_SECRET`, when it is set and not empty: it overrides the keyring.
+/// The systemd credential (`LoadCredential=mailcfg-client-secret:…`) that stands for
+/// `MAILCFG_CLIENT_SECRET` in a service: the secret never enters the unit's environment.
+pub const CLIENT_SECRET_CREDENTIAL: &str = "mailcfg-client-secret";
+
+/// `MAILCFG_CLIENT_SECRET` when it is set and not empty, else the systemd credential
+/// `mailcfg-client-secret` when the service has one: either overrides the keyring.
 pub fn client_secret_from_env() -> Option<SecretString> {
-    std::env::var(CLIENT_SECRET_ENV)
+    if let Some(v) = std::env::var(CLIENT_SECRET_ENV)
         .ok()
         .filter(|v| !v.is_empty())
-        .map(SecretString::from)
+    {
+        crate::redact::register(&v, Kind::ClientSecret.shown());
+        return Some(SecretString::from(v));
+    }
+    let dir = std::env::var_os("CREDENTIALS_DIRECTORY")?;
+    read_credential(&std::path::Path::new(&dir).join(CLIENT_SECRET_CREDENTIAL))
+}
+
+/// A credential file: a regular file of at most 4 KiB, its last line break dropped.
+fn read_credential(path: &std::path::Path) -> Option<SecretString> {
+    let bytes = crate::files::read_limited(path, 4096).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    if text.is_empty() {
+        return None;
+    }
+    crate::redact::register(text, Kind::ClientSecret.shown());
+    Some(SecretString::from(text.to_owned()))
 }
 
 /// The keyring entry name of a connected account.

@@ -218,25 +218,25 @@ async fn a_failure_prints_the_diagnosis_with_the_apps_ids_and_exits_1() {
         "{out}"
     );
     assert!(
-        out.contains("diagnosis: Authenticated but not connected to the mailbox"),
+        out.contains(&format!(
+            "diagnosis: The app has no access to the mailbox {} [mailbox_grant_missing]",
+            defaults::MAILBOX
+        )),
         "{out}"
     );
+    // The object ID is the token's oid (the Enterprise application's), quoted for PowerShell.
     assert!(
         out.contains(&format!(
-            "Add-MailboxPermission -Identity \"{}\" -User {} -AccessRights FullAccess",
+            "Add-MailboxPermission -Identity '{}' -User '{}' -AccessRights FullAccess",
             defaults::MAILBOX,
             defaults::APP_OBJECT_ID
         )),
         "{out}"
     );
-    assert!(
-        out.contains(&format!(
-            "New-ServicePrincipal -AppId {} -ObjectId {}",
-            defaults::APP_CLIENT_ID,
-            defaults::APP_OBJECT_ID
-        )),
-        "{out}"
-    );
+    // SMTP signed in as the same mailbox: that proves the token, not access to the mailbox, so
+    // a switched-off protocol is not claimed; a wrong object ID cannot be ruled out.
+    assert!(!out.contains("[protocol_disabled]"), "{out}");
+    assert!(out.contains("[service_principal_wrong_object_id]"), "{out}");
     assert!(out.contains("Summary: 1 of 2 passed"), "{out}");
     // Only the selected targets ran.
     assert!(!out.contains("Support POP3"), "{out}");

@@ -379,7 +379,7 @@ async fn smtp_commands_leave_in_one_record_each_and_pipelined_groups_in_one() {
 async fn sending_pipelines_mail_rcpt_data_then_the_message_with_quit() {
     let (_dir, ca, port, log) = tls_server(|c| smtp_session(c, true, true)).await;
     let mut o = opts(&ca);
-    o.send_to = Some("you@example.test".into());
+    o.send_to = Some("you@example.test".parse().unwrap());
     let r = transport_report(&transport(port), &o).await;
     assert!(r.ok, "{}", explain(&r));
     let per_line = records_per_line(&log);

@@ -265,6 +265,40 @@ fn an_invalid_port_is_said_at_the_field_and_the_profile_keeps_the_last_good_one(
 }
 
 #[test]
+fn a_line_break_in_a_username_and_a_send_to_that_is_no_address_are_said_at_their_fields() {
+    let cfg = tempfile::tempdir().unwrap();
+    let mut a = app(cfg.path(), None, Secrets::memory_only());
+    a.selected = Selected::Transport(0);
+    // As a paste would leave it: a line break that would inject a command.
+    a.profile.transports[0].username =
+        Some("shared@contoso.com>\r\nRCPT TO:<injected@evil.example".into());
+    let mut h = harness(a);
+    h.run();
+    h.get_by_label_contains("contains the control character \\u{d}");
+    type_into(
+        &mut h,
+        "Send test to",
+        "someone@example.com, evil@example.test",
+    );
+    h.get_by_label_contains("this is not a mail address");
+    h.get_by_label("Test").click();
+    h.run();
+    assert!(
+        h.state()
+            .status
+            .as_ref()
+            .is_some_and(|(error, s)| *error && s.starts_with("Not tested")),
+        "{:?}",
+        h.state().status
+    );
+    type_into(&mut h, "Send test to", "someone@example.com");
+    assert!(
+        h.query_by_label_contains("this is not a mail address")
+            .is_none()
+    );
+}
+
+#[test]
 fn save_and_reopen_give_the_same_profile_and_the_last_one_is_reopened() {
     let cfg = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -392,14 +426,46 @@ fn the_checklist_points_at_the_missing_mailbox_permission_with_its_powershell_li
     assert!(!h.state().tests[&inbox].report.as_ref().unwrap().ok);
     // Registration, secret, permissions, consent and the service principal are proven; the
     // mailbox grant is the step to fix, with its line filled in.
+    let shown = h.state().tests[&inbox]
+        .report
+        .as_ref()
+        .unwrap()
+        .diagnosis
+        .clone();
+    let shown = shown.expect("the Test panel's diagnosis");
     h.get_by_label_contains("Grant the app the mailbox mailbox@example.test");
-    h.get_by_label_contains("the app has no permission on it");
+    // The checklist's failed step carries the Test panel's diagnosis, word for word.
+    h.get_by_label_contains(&shown.title);
     let line = format!(
         "Add-MailboxPermission -Identity 'mailbox@example.test' -User '{}' -AccessRights FullAccess",
         defaults::APP_OBJECT_ID
     );
     h.get_by_label(&line);
     h.get_by_label_contains("a mailbox accepted the app's token");
+
+    // And `mailcfg test` on the same profile and servers names the same cause.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.toml");
+    profile::save(&h.state().profile, &file).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args(["test", "--json", "--mailbox", "Inbox", "--profile"])
+        .arg(&file)
+        .env("MAILCFG_CLIENT_SECRET", defaults::APP_SECRET)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let cli_kind = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "report" && v["target"] == "Inbox")
+        .and_then(|v| v["diagnosis"]["kind"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no diagnosis in:\n{stdout}"));
+    assert_eq!(
+        cli_kind,
+        shown.kind.as_str(),
+        "the CLI and the window disagree"
+    );
+    assert_eq!(cli_kind, "mailbox_grant_missing");
 }
 
 #[test]

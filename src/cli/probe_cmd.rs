@@ -6,11 +6,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, print_flow_event, runtime};
+use super::output::{self, Part, tell};
+use super::{EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, print_flow_event, runtime};
+use crate::diagnosis::{self, Diagnosis, Evidence, Place, SignInFailure, SignInSeen, TokenSeen};
 use crate::oauth::{AccessToken, TokenSource};
 use crate::probe::batch::{self, Job, Target};
 use crate::probe::{Event, Options, Report, Status};
@@ -25,7 +27,7 @@ pub(super) struct Selection {
     pub concurrency: Option<u32>,
 }
 
-fn selected(p: &Profile, sel: &Selection) -> Vec<Target> {
+pub(super) fn selected(p: &Profile, sel: &Selection) -> Vec<Target> {
     let all = sel.mailboxes.is_empty() && sel.transports.is_empty();
     let mut targets: Vec<Target> = p
         .mailboxes
@@ -47,71 +49,124 @@ fn selected(p: &Profile, sel: &Selection) -> Vec<Target> {
 pub(super) fn run(path: &Path, p: &Profile, sel: &Selection) -> u8 {
     let targets = selected(p, sel);
     if targets.is_empty() {
-        eprintln!(
+        tell!(
             "{}: error: the profile has no mailbox or transport to test",
             path.display()
         );
-        eprintln!("    fix: add a [[mailboxes]] or [[transports]] section");
+        tell!("    fix: add a [[mailboxes]] or [[transports]] section");
         return EXIT_BAD_INPUT;
     }
-    if let Some(to) = &sel.send_to
-        && !to.contains('@')
-    {
-        eprintln!("mailcfg test: error: --send-to \"{to}\" is not a mail address");
-        eprintln!("    fix: give an address such as someone@example.com");
-        return EXIT_BAD_INPUT;
-    }
-    if sel.concurrency == Some(0) {
-        eprintln!("mailcfg test: error: --concurrency 0 would test nothing");
-        eprintln!("    fix: give 1 or more (the default is the profile's probe.concurrency)");
-        return EXIT_BAD_INPUT;
-    }
-    let secrets = Secrets::open();
-    if let Some(notice) = secrets.notice() {
-        eprintln!("note: {notice}");
-    }
-    let base = path.parent();
-    let source = match TokenSource::new(&p.tls, base, secrets) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("mailcfg test: error: {e}");
+    let send_to = match sel.send_to.as_deref().map(crate::profile::mail_address) {
+        None => None,
+        Some(Ok(a)) => Some(a),
+        Some(Err(why)) => {
+            let to = crate::profile::shown(sel.send_to.as_deref().unwrap_or_default());
+            tell!("mailcfg test: error: --send-to \"{to}\" {why}");
+            tell!("    fix: give one address such as someone@example.com, nothing else");
             return EXIT_BAD_INPUT;
         }
     };
-    let opts = Options {
-        timeout: Duration::from_secs(p.probe.timeout_secs.max(1)),
-        ca_file: p
-            .tls
-            .ca_file
-            .as_ref()
-            .map(|c| base.map_or_else(|| c.clone(), |d| d.join(c))),
-        send_to: sel.send_to.clone(),
+    let setup = match Setup::new(path, p, sel.concurrency, send_to, true) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
-    crate::probe::warm_up(opts.ca_file.clone());
-    let concurrency = sel.concurrency.unwrap_or(p.probe.concurrency).max(1);
     let Some(rt) = runtime() else {
         return EXIT_FAILED;
     };
     rt.block_on(async {
         tokio::select! {
-            code = test_all(p, targets, &source, &opts, concurrency as usize, sel.json) => code,
+            code = test_all(p, targets, &setup, sel.json) => code,
             _ = tokio::signal::ctrl_c() => {
-                eprintln!("mailcfg test: cancelled");
-                EXIT_FAILED
+                tell!("mailcfg test: cancelled");
+                EXIT_CANCELLED
             }
         }
     })
 }
 
-async fn test_all(
+/// What a run needs: the token source, the probe's options, how many at once, where it is.
+pub(super) struct Setup {
+    pub source: TokenSource,
+    pub opts: Options,
+    pub concurrency: usize,
+    pub place: Place,
+}
+
+impl Setup {
+    /// `interactive`: whether sign-ins may open a browser or show a device code. Errors are said
+    /// on stderr; the `Err` is the exit code.
+    pub fn new(
+        path: &Path,
+        p: &Profile,
+        concurrency: Option<u32>,
+        send_to: Option<lettre::Address>,
+        interactive: bool,
+    ) -> Result<Self, u8> {
+        if concurrency == Some(0) {
+            tell!("mailcfg: error: --concurrency 0 would test nothing");
+            tell!("    fix: give 1 or more (the default is the profile's probe.concurrency)");
+            return Err(EXIT_BAD_INPUT);
+        }
+        let secrets = Secrets::open();
+        if let Some(notice) = secrets.notice() {
+            tell!("note: {notice}");
+        }
+        let base = path.parent();
+        let source = match TokenSource::new(&p.tls, base, secrets) {
+            Ok(s) if interactive => s,
+            Ok(s) => s.non_interactive(),
+            Err(e) => {
+                tell!("mailcfg: error: {e}");
+                return Err(EXIT_BAD_INPUT);
+            }
+        };
+        let opts = Options {
+            timeout: Duration::from_secs(p.probe.timeout_secs.max(1)),
+            ca_file: p
+                .tls
+                .ca_file
+                .as_ref()
+                .map(|c| base.map_or_else(|| c.clone(), |d| d.join(c))),
+            send_to,
+        };
+        crate::probe::warm_up(opts.ca_file.clone());
+        Ok(Self {
+            source,
+            opts,
+            concurrency: concurrency.unwrap_or(p.probe.concurrency).max(1) as usize,
+            place: Place::Cli {
+                profile: path.display().to_string(),
+            },
+        })
+    }
+}
+
+/// What happens during a run, for whoever shows it.
+pub(super) enum Seen<'a> {
+    /// An account's sign-in, with what the diagnosis finds in it before any test.
+    SignIn(&'a str, &'a SignInSeen, &'a [Diagnosis]),
+    /// A target that could not start, and why.
+    NotTested(&'a str, &'a str),
+    Event(&'a Event),
+}
+
+/// What one run of sign-ins and tests saw, every failure diagnosed from all of it.
+pub(super) struct Outcome {
+    pub seen: BTreeMap<String, SignInSeen>,
+    pub reports: Vec<Report>,
+    pub not_tested: Vec<(String, String)>,
+}
+
+/// Signs in once per account, tests every target (at most `concurrency` at once), and
+/// diagnoses every failure from all the run saw. `on` hears each thing as it happens.
+pub(super) async fn sign_in_and_test(
     p: &Profile,
     targets: Vec<Target>,
-    source: &TokenSource,
-    opts: &Options,
-    concurrency: usize,
-    json: bool,
-) -> u8 {
-    let mut out = Printer::new(json, &targets);
+    setup: &Setup,
+    on_flow: &(dyn Fn(crate::oauth::FlowEvent) + Send + Sync),
+    on: &mut dyn FnMut(Seen<'_>),
+) -> Outcome {
+    let (source, place) = (&setup.source, &setup.place);
     // One token per account, whatever the number of mailboxes it serves.
     let accounts: BTreeSet<String> = targets
         .iter()
@@ -119,19 +174,30 @@ async fn test_all(
         .map(str::to_owned)
         .collect();
     let mut tokens: BTreeMap<String, AccessToken> = BTreeMap::new();
-    let mut refused = 0usize;
+    let mut seen: BTreeMap<String, SignInSeen> = BTreeMap::new();
     for name in accounts {
         let Some(acc) = p.account(&name) else {
             continue;
         };
-        match source.token(acc, &print_flow_event).await {
+        match source.token(acc, on_flow).await {
             Ok(t) => {
+                seen.insert(name.clone(), SignInSeen::Token(TokenSeen::of(&t)));
                 tokens.insert(name, t);
             }
-            Err(e) => out.sign_in_failed(&name, &e.to_string()),
+            Err(e) => {
+                seen.insert(name, SignInSeen::Failed(SignInFailure::from_error(&e)));
+            }
         }
     }
+    // What the tokens lack, said before any connection (the failing step says it again).
+    for (name, s) in &seen {
+        let mut ev = Evidence::new(p, std::time::SystemTime::now());
+        ev.sign_ins.push((name, s));
+        let found = diagnosis::for_account(&ev, name, place);
+        on(Seen::SignIn(name, s, &found));
+    }
     let mut jobs = Vec::new();
+    let mut not_tested = Vec::new();
     for target in targets {
         match batch::credential(
             &target,
@@ -140,54 +206,100 @@ async fn test_all(
         ) {
             Ok(cred) => jobs.push(Job { target, cred }),
             Err(why) => {
-                refused += 1;
-                out.not_tested(target.name(), &why);
+                on(Seen::NotTested(target.name(), &why));
+                not_tested.push((target.name().to_owned(), why));
             }
         }
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let runner = async move {
-        let reports = batch::run_all(jobs, opts, concurrency, &tx).await;
+        let reports = batch::run_all(jobs, &setup.opts, setup.concurrency, &tx).await;
         drop(tx);
         reports
     };
-    let printer = async {
+    let listener = async {
         while let Some(e) = rx.recv().await {
-            out.event(&e);
-            // What else is there already goes out with it, in one write.
-            while let Ok(e) = rx.try_recv() {
-                out.event(&e);
-            }
-            out.flush();
+            on(Seen::Event(&e));
         }
     };
-    let (reports, ()) = tokio::join!(runner, printer);
-    let reports: Vec<Report> = reports
-        .into_iter()
-        .map(|mut r| {
-            r.diagnosis = r.diagnosis.map(|d| batch::fill_app(p, &r.target, d));
-            r
-        })
-        .collect();
-    out.reports(&reports);
-    out.summary(&reports, refused);
-    out.flush();
-    if refused == 0 && reports.iter().all(|r| r.ok) {
+    let (mut reports, ()) = tokio::join!(runner, listener);
+    let found = {
+        let mut ev = Evidence::new(p, std::time::SystemTime::now());
+        ev.sign_ins = seen.iter().map(|(n, s)| (n.as_str(), s)).collect();
+        ev.reports = reports.iter().collect();
+        diagnosis::for_run(&ev, place)
+    };
+    diagnosis::assign(&mut reports, &found);
+    Outcome {
+        seen,
+        reports,
+        not_tested,
+    }
+}
+
+async fn test_all(p: &Profile, targets: Vec<Target>, setup: &Setup, json: bool) -> u8 {
+    let mut out = Printer::new(json, &targets);
+    let outcome = sign_in_and_test(
+        p,
+        targets,
+        setup,
+        &print_flow_event,
+        &mut |seen| match seen {
+            Seen::SignIn(name, SignInSeen::Failed(f), found) => {
+                out.sign_in_failed(name, &f.text, found.first());
+            }
+            Seen::SignIn(name, SignInSeen::Token(_), found) => out.token_problems(name, found),
+            Seen::NotTested(target, why) => out.not_tested(target, why),
+            Seen::Event(e) => out.event(e),
+        },
+    )
+    .await;
+    let refused = outcome.not_tested.len();
+    out.reports(&outcome.reports);
+    out.summary(&outcome.reports, refused);
+    if refused == 0 && outcome.reports.iter().all(|r| r.ok) {
         EXIT_OK
     } else {
         EXIT_FAILED
     }
 }
 
-/// Writes the run as text (colour on a terminal) or as JSON lines. Lines are kept until
-/// [`Printer::flush`], which the event loop calls whenever no event is waiting: one write for
-/// what came at once, not one per line (hundreds of mailboxes make thousands of lines).
+/// A diagnosis as the human output shows it: the cause first, then what it rests on, the fix,
+/// the commands, and any cause the evidence could not rule out.
+fn write_diagnosis(text: &mut String, d: &Diagnosis) {
+    let _ = write!(
+        text,
+        "\n  diagnosis: {} [{}]\n  cause: {}",
+        d.title, d.kind, d.cause
+    );
+    for e in &d.evidence {
+        let _ = write!(text, "\n    because {e}");
+    }
+    let _ = write!(text, "\n  fix: {}", d.fix);
+    if !d.commands.is_empty() {
+        text.push_str("\n  admin commands (Exchange Online PowerShell):");
+        for c in &d.commands {
+            let _ = write!(text, "\n    {c}");
+        }
+    }
+    if !d.alternatives.is_empty() {
+        text.push_str("\n  the evidence cannot rule out:");
+        for a in &d.alternatives {
+            let _ = write!(
+                text,
+                "\n    {} [{}]: to tell them apart, {}",
+                a.title, a.kind, a.tell_apart
+            );
+        }
+    }
+}
+
+/// Writes the run as text (colour on a terminal) or as JSON lines.
 struct Printer {
     json: bool,
     color: bool,
     /// The width of the target column.
     width: usize,
-    pending: String,
 }
 
 impl Printer {
@@ -200,101 +312,95 @@ impl Printer {
                 .map(|t| t.name().chars().count())
                 .max()
                 .unwrap_or(0),
-            pending: String::new(),
         }
     }
 
-    fn line(&mut self, text: &str) {
-        self.pending.push_str(text);
-        self.pending.push('\n');
+    fn line(text: &str) {
+        output::out(text);
     }
 
-    fn flush(&mut self) {
-        if self.pending.is_empty() {
-            return;
+    fn json_line(kind: &str, value: serde_json::Value) {
+        let mut value = value;
+        if let Some(map) = value.as_object_mut() {
+            map.insert("type".into(), kind.into());
         }
-        let mut o = std::io::stdout().lock();
-        let _ = o.write_all(self.pending.as_bytes());
-        let _ = o.flush();
-        self.pending.clear();
+        output::json(value);
     }
 
-    /// `value` as one JSON line with `"type": kind` first (serialised once, straight to text).
-    fn json_line(&mut self, kind: &str, value: &impl serde::Serialize) {
-        let Ok(text) = serde_json::to_string(value) else {
-            return;
-        };
-        let rest = text.strip_prefix('{').unwrap_or(&text);
-        let sep = if rest.starts_with('}') { "" } else { "," };
-        self.line(&format!("{{\"type\":\"{kind}\"{sep}{rest}"));
-    }
-
-    fn paint(&self, status: Status) -> String {
-        let (code, text) = match status {
-            Status::Ok => ("32", "ok"),
-            Status::Warning => ("33", "warning"),
-            Status::Failed => ("31;1", "FAILED"),
-            Status::Skipped => ("2", "skipped"),
-            Status::Running => ("2", "running"),
-        };
-        if self.color {
-            format!("\x1b[{code}m{text:<7}\x1b[0m")
-        } else {
-            format!("{text:<7}")
-        }
+    /// A status word (painted on a terminal) and the rest of the line.
+    fn status_line(&self, status: Status, rest: &str) {
+        output::line(&[Part::Status(status), Part::Text(rest)], self.color);
     }
 
     fn event(&mut self, e: &Event) {
         if self.json {
-            self.json_line("event", e);
+            Self::json_line("event", serde_json::to_value(e).unwrap_or_default());
             return;
         }
         if e.status == Status::Running {
             return;
         }
-        self.line(&format!(
-            "{} {:<width$}  {:<12} {:>5} ms  {}",
-            self.paint(e.status),
-            e.target,
-            e.step.to_string(),
-            e.elapsed.as_millis(),
-            e.detail,
-            width = self.width
-        ));
+        self.status_line(
+            e.status,
+            &format!(
+                " {:<width$}  {:<12} {:>5} ms  {}",
+                e.target,
+                e.step.to_string(),
+                e.elapsed.as_millis(),
+                e.detail,
+                width = self.width
+            ),
+        );
     }
 
-    fn sign_in_failed(&mut self, account: &str, error: &str) {
+    fn sign_in_failed(&mut self, account: &str, error: &str, d: Option<&Diagnosis>) {
         if self.json {
-            self.json_line(
+            Self::json_line(
                 "sign_in_failed",
-                &serde_json::json!({ "account": account, "error": error }),
+                serde_json::json!({ "account": account, "error": error, "diagnosis": d }),
             );
         } else {
-            self.line(&format!(
-                "{} sign-in for account \"{account}\" failed:\n{error}",
-                self.paint(Status::Failed)
-            ));
+            self.status_line(
+                Status::Failed,
+                &format!(" sign-in for account \"{account}\" failed:\n{error}"),
+            );
         }
+    }
+
+    /// What an account's token lacks, before the tests.
+    fn token_problems(&mut self, account: &str, found: &[Diagnosis]) {
+        if found.is_empty() {
+            return;
+        }
+        if self.json {
+            Self::json_line(
+                "token_check",
+                serde_json::json!({ "account": account, "problems": found }),
+            );
+            return;
+        }
+        let mut text = format!(" the token of account \"{account}\" will not do:");
+        for d in found {
+            let _ = write!(text, "\n  {} [{}]\n    fix: {}", d.title, d.kind, d.fix);
+        }
+        self.status_line(Status::Warning, &text);
     }
 
     fn not_tested(&mut self, target: &str, why: &str) {
         if self.json {
-            self.json_line(
+            Self::json_line(
                 "not_tested",
-                &serde_json::json!({ "target": target, "reason": why }),
+                serde_json::json!({ "target": target, "reason": why }),
             );
         } else {
-            self.line(&format!(
-                "{} {target}  not tested: {why}",
-                self.paint(Status::Skipped)
-            ));
+            self.status_line(Status::Skipped, &format!(" {target}  not tested: {why}"));
         }
     }
 
     fn reports(&mut self, reports: &[Report]) {
         for r in reports {
             if self.json {
-                self.json_line("report", r);
+                Self::json_line("report", serde_json::to_value(r).unwrap_or_default());
                 continue;
             }
             if r.ok {
@@ -308,25 +414,16 @@ impl Printer {
                 r.target, r.kind, failed.step, failed.detail
             );
             if let Some(d) = &r.diagnosis {
-                let _ = write!(
-                    text,
-                    "\n  diagnosis: {}\n  cause: {}\n  fix: {}",
-                    d.title, d.cause, d.fix
-                );
-                if !d.commands.is_empty() {
-                    text.push_str("\n  admin commands (Exchange Online PowerShell):");
-                    for c in &d.commands {
-                        let _ = write!(text, "\n    {c}");
-                    }
-                }
+                write_diagnosis(&mut text, d);
             }
             if !failed.transcript.is_empty() {
                 text.push_str("\n  transcript of the failed step:");
+                // Already cut by the probe: a step keeps its first and last lines, and a count.
                 for l in &failed.transcript {
                     let _ = write!(text, "\n    {l}");
                 }
             }
-            self.line(&text);
+            Self::line(&text);
         }
     }
 
@@ -346,9 +443,9 @@ impl Printer {
                     })
                 })
                 .collect();
-            self.json_line(
+            Self::json_line(
                 "summary",
-                &serde_json::json!({
+                serde_json::json!({
                     "passed": passed,
                     "failed": failed,
                     "not_tested": not_tested,
@@ -364,23 +461,22 @@ impl Printer {
         if not_tested > 0 {
             let _ = write!(text, ", {not_tested} not tested");
         }
+        Self::line(&text);
         for r in reports {
-            let verdict = if r.ok {
-                self.paint(Status::Ok)
-            } else {
-                self.paint(Status::Failed)
-            };
+            let verdict = if r.ok { Status::Ok } else { Status::Failed };
             let at = r
                 .failed_step()
                 .map_or_else(String::new, |e| format!(" (at {})", e.step));
-            let _ = write!(
-                text,
-                "\n  {verdict} {} ({}) in {} ms{at}",
+            let rest = format!(
+                " {} ({}) in {} ms{at}",
                 r.target,
                 r.kind,
                 r.total.as_millis()
             );
+            output::line(
+                &[Part::Text("  "), Part::Status(verdict), Part::Text(&rest)],
+                self.color,
+            );
         }
-        self.line(&text);
     }
 }

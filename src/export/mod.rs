@@ -22,8 +22,9 @@ use crate::profile::{Account, Profile, Provider};
 
 pub use import::{ImportError, import};
 pub use powershell::{
-    add_mailbox_permission_line, connect_line, new_service_principal_line, ps_quote,
-    set_cas_mailbox_line,
+    add_mailbox_permission_line, add_recipient_permission_line, add_user_mailbox_permission_line,
+    connect_line, enable_protocol_line, new_service_principal_line, ps_quote, set_cas_mailbox_line,
+    transport_config_line,
 };
 
 /// What stands where a secret would be when the user did not ask for secrets.

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::{ExportError, ExportFormat, exchange_accounts, ms_tenant};
-use crate::profile::{Account, Flow, Profile};
+use crate::profile::{Account, Flow, Profile, Protocol};
 
 /// A PowerShell single-quoted string: nothing inside is expanded. PowerShell also takes the
 /// typographic single quotes as quotes, so every kind is doubled.
@@ -55,6 +55,38 @@ pub fn add_mailbox_permission_line(mailbox: &str, object_id: Option<&str>) -> St
 pub fn set_cas_mailbox_line(user: &str) -> String {
     format!(
         "Set-CASMailbox -Identity {} -SmtpClientAuthenticationDisabled $false",
+        ps_quote(user)
+    )
+}
+
+/// Turns IMAP or POP3 on for one mailbox.
+pub fn enable_protocol_line(user: &str, protocol: Protocol) -> String {
+    let switch = match protocol {
+        Protocol::Imap => "-ImapEnabled",
+        Protocol::Pop3 => "-PopEnabled",
+    };
+    format!("Set-CASMailbox -Identity {} {switch} $true", ps_quote(user))
+}
+
+/// Turns authenticated SMTP on for the whole organization.
+pub fn transport_config_line() -> String {
+    "Set-TransportConfig -SmtpClientAuthenticationDisabled $false".to_owned()
+}
+
+/// Lets `trustee` (a user, or a service principal's object ID) send as `mailbox`.
+pub fn add_recipient_permission_line(mailbox: &str, trustee: &str) -> String {
+    format!(
+        "Add-RecipientPermission -Identity {} -Trustee {} -AccessRights SendAs",
+        ps_quote(mailbox),
+        ps_quote(trustee)
+    )
+}
+
+/// FullAccess to `mailbox` for a user (a shared mailbox opened with the user's own token).
+pub fn add_user_mailbox_permission_line(mailbox: &str, user: &str) -> String {
+    format!(
+        "Add-MailboxPermission -Identity {} -User {} -AccessRights FullAccess",
+        ps_quote(mailbox),
         ps_quote(user)
     )
 }

@@ -1,14 +1,14 @@
 //! An access token's claims, decoded without verifying the signature (the mail server verifies
-//! it; we only read it to explain), and checked against what the account's mailboxes and
-//! transports need before any connection is tried. Hand-written: a JWT crate would verify, and
+//! it; we only read it to explain), and what the account's mailboxes and transports need from
+//! it (`crate::diagnosis` compares the two). Hand-written: a JWT crate would verify, and
 //! here there is nothing to verify against; a base64 decode and a JSON read are all it takes.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::profile::{Flow, Profile, Protocol, Provider};
+use crate::profile::{Flow, Profile, Protocol};
 
 /// Exchange Online's resource, as an address and as its well-known application ID.
 pub const EXCHANGE_AUDIENCES: &[&str] = &[
@@ -139,14 +139,6 @@ impl Service {
             (Service::Smtp, false) => "SMTP.Send",
         }
     }
-
-    fn label(self) -> &'static str {
-        match self {
-            Service::Imap => "IMAP",
-            Service::Pop3 => "POP3",
-            Service::Smtp => "SMTP",
-        }
-    }
 }
 
 /// One mailbox or transport that signs in with the account.
@@ -179,99 +171,6 @@ pub fn needs(profile: &Profile, account: &str) -> Vec<Need> {
             target: t.name.clone(),
         });
     mailboxes.chain(transports).collect()
-}
-
-/// Something in the token that will make a connection fail, with the fix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    pub title: String,
-    pub fix: String,
-}
-
-fn audience_is(claims: &Claims, known: &[&str]) -> bool {
-    claims
-        .audience
-        .iter()
-        .any(|a| known.contains(&a.trim_end_matches('/')))
-}
-
-/// Checks a token against the needs, before any connection. Only Microsoft's tokens are checked
-/// for audience and permissions (Google's are opaque); expiry is checked for all.
-pub fn check(
-    claims: &Claims,
-    flow: Flow,
-    provider: Provider,
-    needs: &[Need],
-    now: SystemTime,
-) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    if let Some(exp) = claims.expires
-        && UNIX_EPOCH + Duration::from_secs(exp) <= now
-    {
-        problems.push(Problem {
-            title: "the token has expired".into(),
-            fix: "sign in again (mailcfg refreshes tokens before expiry when it can)".into(),
-        });
-    }
-    if provider != Provider::Microsoft {
-        return problems;
-    }
-    if audience_is(claims, GRAPH_AUDIENCES) {
-        problems.push(Problem {
-            title: "the token is for Microsoft Graph, the wrong resource: IMAP, POP and SMTP refuse it".into(),
-            fix: if flow == Flow::AppOnly {
-                "use the scope https://outlook.office365.com/.default (not https://graph.microsoft.com/.default)".into()
-            } else {
-                "use the scopes https://outlook.office.com/IMAP.AccessAsUser.All, …/POP.AccessAsUser.All, …/SMTP.Send (the portal lists them under Microsoft Graph, but the token must be for Outlook)".into()
-            },
-        });
-    } else if !claims.audience.is_empty() && !audience_is(claims, EXCHANGE_AUDIENCES) {
-        problems.push(Problem {
-            title: format!("the token is for {}, not for Exchange Online", claims.audience.join(", ")),
-            fix: "request the token for Exchange Online: https://outlook.office365.com/.default (app-only) or https://outlook.office.com/… scopes (delegated)".into(),
-        });
-    }
-    let granted = if flow == Flow::AppOnly {
-        &claims.roles
-    } else {
-        &claims.scopes
-    };
-    let mut seen = Vec::new();
-    for need in needs {
-        let perm = need.service.permission(flow);
-        if seen.contains(&perm) || granted.iter().any(|g| g == perm) {
-            continue;
-        }
-        seen.push(perm);
-        let users: Vec<&str> = needs
-            .iter()
-            .filter(|n| n.service == need.service)
-            .map(|n| n.target.as_str())
-            .collect();
-        let fix = if flow == Flow::AppOnly {
-            format!(
-                "in Entra ID → App registrations → your app → API permissions, add the application permission {perm} of \"Office 365 Exchange Online\" (APIs my organization uses), then press \"Grant admin consent\" and sign in again"
-            )
-        } else {
-            format!(
-                "add the delegated permission {perm} (Microsoft Graph list, Outlook resource) in API permissions, grant consent, and make the account's scopes include https://outlook.office.com/{perm}"
-            )
-        };
-        problems.push(Problem {
-            title: format!(
-                "the token lacks {perm}, which {} needs for {} ({})",
-                need.service.label(),
-                users.join(", "),
-                if flow == Flow::AppOnly {
-                    "an application role"
-                } else {
-                    "a delegated scope"
-                }
-            ),
-            fix,
-        });
-    }
-    problems
 }
 
 impl Claims {
@@ -351,7 +250,7 @@ pub fn utc(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::presets;
+    use std::time::Duration;
 
     fn jwt(payload: &serde_json::Value) -> String {
         let b = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
@@ -372,45 +271,6 @@ mod tests {
         assert_eq!(d.user.as_deref(), Some("alice@example.test"));
         assert_eq!(decode("ya29.opaque-google-token"), Err(ClaimsError::Opaque));
         assert!(matches!(decode("a.!!!.c"), Err(ClaimsError::Unreadable(_))));
-    }
-
-    #[test]
-    fn missing_roles_name_the_portal_step_and_graph_is_the_wrong_resource() {
-        let profile = presets::microsoft365_profile();
-        let account = &profile.accounts[0].name;
-        let needs = needs(&profile, account);
-        assert!(
-            needs.iter().any(|n| n.service == Service::Smtp)
-                && needs.iter().any(|n| n.service == Service::Imap),
-            "{needs:?}"
-        );
-        let now = UNIX_EPOCH + Duration::from_secs(1000);
-        let c = Claims {
-            audience: vec!["https://outlook.office365.com/".into()],
-            roles: vec!["IMAP.AccessAsApp".into()],
-            expires: Some(5000),
-            ..Claims::default()
-        };
-        let p = check(&c, Flow::AppOnly, Provider::Microsoft, &needs, now);
-        let titles: Vec<&str> = p.iter().map(|p| p.title.as_str()).collect();
-        assert!(
-            titles.iter().any(|t| t.contains("SMTP.SendAsApp")),
-            "{titles:?}"
-        );
-        assert!(
-            !titles.iter().any(|t| t.contains("IMAP.AccessAsApp")),
-            "{titles:?}"
-        );
-        assert!(p.iter().all(|p| !p.fix.contains("SMTP.SendAsApp") || p.fix.contains("Grant admin consent")));
-        let g = Claims {
-            audience: vec!["https://graph.microsoft.com".into()],
-            expires: Some(10),
-            ..Claims::default()
-        };
-        let p = check(&g, Flow::Delegated, Provider::Microsoft, &[], now);
-        assert!(p.iter().any(|p| p.title.contains("Microsoft Graph")));
-        assert!(p.iter().any(|p| p.title.contains("expired")));
-        assert!(check(&g, Flow::Delegated, Provider::Google, &needs, UNIX_EPOCH).is_empty());
     }
 
     #[test]

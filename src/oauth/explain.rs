@@ -66,6 +66,8 @@ pub struct Context<'a> {
     pub client_id: &'a str,
     pub flow: Flow,
     pub provider: Provider,
+    /// The client secret sent begins or ends with a space or line break (copied with the line).
+    pub secret_has_blanks: bool,
 }
 
 /// A refusal explained.
@@ -341,33 +343,41 @@ pub fn explain(err: &IdpError, cx: &Context<'_>) -> Explanation {
         s.replace("{tenant}", cx.tenant.unwrap_or("organizations"))
             .replace("{client_id}", cx.client_id)
     };
+    // The provider's words may quote the request (the client secret, URL-encoded) or a token:
+    // masked, escaped and shortened before they are kept.
+    let said = |s: &str| crate::redact::shorten(&crate::redact::mask(s), 400);
     let server_said = {
         let d = err.description.as_deref().unwrap_or_default();
         let first = d.lines().next().unwrap_or_default().trim();
         if first.is_empty() {
-            err.error.clone()
+            said(&err.error)
         } else {
-            format!("{}: {first}", err.error)
+            said(&format!("{}: {first}", err.error))
         }
     };
     let code = err.aadsts();
     let entry = code.and_then(|c| ENTRA.iter().find(|e| e.codes.contains(&c)));
-    let (title, cause, fix, ours) = if let Some(e) = entry {
+    let (title, mut cause, fix, ours) = if let Some(e) = entry {
         (e.title.to_owned(), fill(e.cause), fill(e.fix), e.ours)
     } else {
         let (t, c, f) = by_error(&err.error, cx);
         (t.to_owned(), c.to_owned(), f, false)
     };
+    let secret_refused = code == Some(7000215) || (code.is_none() && err.error == "invalid_client");
+    if secret_refused && cx.secret_has_blanks {
+        // Not a pasted secret ID: the value itself carries a space or line break at an end.
+        "the secret sent begins or ends with a space or a line break (copied or piped in with the end of the line): the identity provider compares it character by character".clone_into(&mut cause);
+    }
     Explanation {
         title,
         cause,
         fix,
         ours,
-        uri: err.uri.clone(),
-        code: code.map_or_else(|| err.error.clone(), |c| format!("AADSTS{c}")),
+        uri: err.uri.as_deref().map(said),
+        code: code.map_or_else(|| said(&err.error), |c| format!("AADSTS{c}")),
         server_said,
-        trace_id: err.trace_id.clone(),
-        correlation_id: err.correlation_id.clone(),
+        trace_id: err.trace_id.as_deref().map(said),
+        correlation_id: err.correlation_id.as_deref().map(said),
     }
 }
 
@@ -380,6 +390,7 @@ mod tests {
         client_id: "11111111-2222-3333-4444-555555555555",
         flow: Flow::AppOnly,
         provider: Provider::Microsoft,
+        secret_has_blanks: false,
     };
 
     #[test]
@@ -449,6 +460,35 @@ mod tests {
             )
             .ours
         );
+    }
+
+    #[test]
+    fn a_secret_with_a_line_break_is_named_as_such_and_echoes_are_masked() {
+        let e = IdpError {
+            error: "invalid_client".into(),
+            description: Some("AADSTS7000215: Invalid client secret provided. Got client_secret=Lab8Q%7Eexplain-test-secret-value-123 and eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig".into()),
+            codes: vec![7000215],
+            ..IdpError::default()
+        };
+        crate::redact::register(
+            "Lab8Q~explain-test-secret-value-123",
+            "<client secret: masked>",
+        );
+        let cx = Context {
+            secret_has_blanks: true,
+            ..CX
+        };
+        let x = explain(&e, &cx);
+        assert!(x.cause.contains("line break"), "{}", x.cause);
+        assert!(!x.cause.contains("secret ID"), "{}", x.cause);
+        assert!(!x.server_said.contains("Lab8Q"), "{}", x.server_said);
+        assert!(
+            x.server_said.contains("<client secret: masked>"),
+            "{}",
+            x.server_said
+        );
+        assert!(x.server_said.contains("<JWT: masked>"), "{}", x.server_said);
+        assert!(explain(&e, &CX).cause.contains("secret ID"));
     }
 
     #[test]

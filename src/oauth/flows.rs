@@ -104,6 +104,10 @@ impl Request<'_> {
             client_id: &self.account.client_id,
             flow: self.account.flow,
             provider: self.account.provider,
+            secret_has_blanks: self.secret.as_ref().is_some_and(|s| {
+                let s = s.expose_secret();
+                s.trim() != s
+            }),
         }
     }
 
@@ -127,6 +131,19 @@ impl Request<'_> {
                     .await
                     .map_err(|e| network_error(&url, &e))?;
                 let status = resp.status();
+                if status.is_redirection() {
+                    // Token endpoints answer directly (RFC 6749 §3.2); a redirect means the
+                    // address is not the token endpoint (a login page, a proxy, a moved host).
+                    let to = resp
+                        .headers()
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|l| l.to_str().ok())
+                        .map(|l| crate::redact::shorten(l, 200));
+                    return Err(OAuthError::Protocol(format!(
+                        "the identity provider at {url} answered {status} with a redirect{}, where a token endpoint answers directly\n    fix: check the account's authority, token_url or issuer: it must be the token endpoint itself",
+                        to.map(|t| format!(" to {t}")).unwrap_or_default()
+                    )));
+                }
                 let mut b = oauth2::http::Response::builder().status(status);
                 for (k, v) in resp.headers() {
                     b = b.header(k, v);
@@ -257,7 +274,11 @@ pub async fn authorization_code(
             secs: wait.as_secs(),
         })??;
     let code = match redirect {
-        Redirect::Code(c) => c,
+        Redirect::Code(c) => {
+            crate::redact::register(&c, "<authorization code: masked>");
+            crate::redact::register(verifier.secret(), "<PKCE verifier: masked>");
+            c
+        }
         Redirect::Error {
             error,
             description,
@@ -300,6 +321,7 @@ pub async fn device_code(
         .request_async(&http)
         .await
         .map_err(|e| req.fail(e, &raw, "device code"))?;
+    crate::redact::register(details.device_code().secret(), "<device code: masked>");
     let expires_in = details.expires_in();
     on_event(FlowEvent::DeviceCode {
         user_code: details.user_code().secret().clone(),
@@ -315,6 +337,14 @@ pub async fn device_code(
 }
 
 fn token_set(resp: &Response) -> TokenSet {
+    // Masked in every output from now on, whatever echoes them.
+    crate::redact::register(resp.access_token().secret(), "<access token: masked>");
+    if let Some(r) = resp.refresh_token() {
+        crate::redact::register(r.secret(), "<refresh token: masked>");
+    }
+    if let Some(id) = &resp.extra_fields().id_token {
+        crate::redact::register(id, "<ID token: masked>");
+    }
     TokenSet {
         access_token: SecretString::from(resp.access_token().secret().clone()),
         expires_at: resp.expires_in().map(|d| SystemTime::now() + d),

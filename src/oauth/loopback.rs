@@ -2,8 +2,10 @@
 //! Hand-written on tokio's TcpListener: it reads one request line from a browser on this computer,
 //! which a web-server crate would only wrap in more code than it saves (pizauth does the same).
 //! It binds 127.0.0.1 and, where it exists, ::1 on the same port, since browsers resolve
-//! `localhost` either way; answers 404 to strays (`/favicon.ico`), refuses a wrong `state`, and
-//! hands over the first good redirect. Dropping it closes the port, so later redirects are refused.
+//! `localhost` either way; answers 404 to strays (`/favicon.ico`), refuses a wrong `state` and a
+//! request whose `Host` is not this computer (a web page that rebinds its own name to 127.0.0.1
+//! must not reach the listener), and hands over the first good redirect. Dropping it closes the
+//! port, so later redirects are refused.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -32,6 +34,7 @@ pub struct Listener {
     listeners: Vec<TcpListener>,
     redirect_uri: String,
     path: String,
+    port: u16,
 }
 
 const MAX_REQUEST: usize = 16 * 1024;
@@ -87,6 +90,7 @@ impl Listener {
             listeners,
             redirect_uri,
             path,
+            port,
         })
     }
 
@@ -99,7 +103,11 @@ impl Listener {
     /// and the wait goes on; the caller bounds it with a timeout or cancels by dropping it.
     pub async fn wait(self, state: &str) -> Result<Redirect, OAuthError> {
         let (tx, mut rx) = mpsc::channel::<Redirect>(1);
-        let expected = Arc::new((self.path.clone(), state.to_owned()));
+        let expected = Arc::new(Expected {
+            path: self.path.clone(),
+            state: state.to_owned(),
+            port: self.port,
+        });
         let mut tasks = tokio::task::JoinSet::new();
         for listener in self.listeners {
             let tx = tx.clone();
@@ -118,13 +126,44 @@ impl Listener {
     }
 }
 
-async fn serve(mut stream: TcpStream, expected: Arc<(String, String)>, tx: mpsc::Sender<Redirect>) {
-    let Ok(Some(target)) = tokio::time::timeout(READ_TIMEOUT, read_target(&mut stream)).await
+/// What a good redirect looks like.
+struct Expected {
+    path: String,
+    state: String,
+    port: u16,
+}
+
+/// Whether a `Host` header names this computer's listener: `localhost`, `127.0.0.1` or `[::1]`
+/// with its port. A page on another name that resolves to 127.0.0.1 sends its own name.
+fn local_host(host: &str, port: u16) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    let Some((name, p)) = host.rsplit_once(':') else {
+        return false;
+    };
+    p.parse::<u16>().ok() == Some(port) && matches!(name, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+async fn serve(mut stream: TcpStream, expected: Arc<Expected>, tx: mpsc::Sender<Redirect>) {
+    let Ok(Some((target, host))) =
+        tokio::time::timeout(READ_TIMEOUT, read_target(&mut stream)).await
     else {
         return;
     };
+    if !host
+        .as_deref()
+        .is_some_and(|h| local_host(h, expected.port))
+    {
+        respond(
+            &mut stream,
+            "421 Misdirected Request",
+            "Not for this listener",
+            "This request was not addressed to this computer (its Host is not localhost), so mailcfg's sign-in listener ignored it.",
+        )
+        .await;
+        return;
+    }
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    let (want_path, want_state) = (&expected.0, &expected.1);
+    let (want_path, want_state) = (&expected.path, &expected.state);
     if path != want_path.as_str() && !(want_path.is_empty() && path == "/") {
         respond(
             &mut stream,
@@ -184,8 +223,8 @@ async fn serve(mut stream: TcpStream, expected: Arc<(String, String)>, tx: mpsc:
     let _ = tx.send(redirect).await;
 }
 
-/// The request target of a `GET <target> HTTP/1.1` head, or `None` for anything else.
-async fn read_target(stream: &mut TcpStream) -> Option<String> {
+/// The request target and `Host` of a `GET <target> HTTP/1.1` head, or `None` for anything else.
+async fn read_target(stream: &mut TcpStream) -> Option<(String, Option<String>)> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -196,9 +235,16 @@ async fn read_target(stream: &mut TcpStream) -> Option<String> {
         buf.extend_from_slice(&chunk[..n]);
     }
     let head = String::from_utf8_lossy(&buf);
-    let mut words = head.lines().next()?.split(' ');
+    let mut lines = head.lines();
+    let mut words = lines.next()?.split(' ');
+    let host = lines.take_while(|l| !l.is_empty()).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("host")
+            .then(|| v.trim().to_owned())
+    });
     match (words.next(), words.next()) {
-        (Some("GET"), Some(target)) => Some(target.to_owned()),
+        (Some("GET"), Some(target)) => Some((target.to_owned(), host)),
         _ => None,
     }
 }
@@ -230,8 +276,12 @@ mod tests {
     use super::*;
 
     async fn get(port: u16, target: &str) -> String {
+        get_as(port, target, &format!("localhost:{port}")).await
+    }
+
+    async fn get_as(port: u16, target: &str, host: &str) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        s.write_all(format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes())
+        s.write_all(format!("GET {target} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
             .await
             .unwrap();
         let mut out = String::new();
@@ -265,6 +315,42 @@ mod tests {
         drop(idle);
         // The port is closed after the first good redirect.
         assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_request_for_another_host_is_refused() {
+        let l = Listener::bind(None).await.unwrap();
+        let port: u16 = l
+            .redirect_uri()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let waiting = tokio::spawn(l.wait("s1"));
+        // DNS rebinding: a page at evil.example whose name now resolves to 127.0.0.1 sends the
+        // right path and state (it could not know the state, but nothing else may get through).
+        for host in [
+            format!("evil.example:{port}"),
+            String::new(),
+            "localhost:1".into(),
+        ] {
+            let r = get_as(port, "/?code=c&state=s1", &host).await;
+            assert!(r.starts_with("HTTP/1.1 421"), "{host}: {r}");
+        }
+        let r = get_as(port, "/?code=c&state=s1", &format!("127.0.0.1:{port}")).await;
+        assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+        assert_eq!(waiting.await.unwrap().unwrap(), Redirect::Code("c".into()));
+    }
+
+    #[test]
+    fn local_hosts_are_localhost_and_loopback_with_the_port() {
+        assert!(local_host("localhost:8080", 8080));
+        assert!(local_host("[::1]:8080", 8080));
+        assert!(local_host("LocalHost:8080", 8080));
+        assert!(!local_host("localhost", 8080));
+        assert!(!local_host("localhost.evil.example:8080", 8080));
+        assert!(!local_host("127.0.0.2:8080", 8080));
     }
 
     #[tokio::test]

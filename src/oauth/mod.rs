@@ -62,6 +62,11 @@ pub enum OAuthError {
     CaFile { path: String, problem: String },
     #[error("{0}")]
     Secret(#[from] secrets::SecretError),
+    /// A check that may not ask anyone found no stored sign-in to refresh.
+    #[error(
+        "account \"{account}\" signs in as a user and has no stored sign-in to refresh, and this run may not open a browser\n    fix: sign in once interactively as the user this check runs as (`mailcfg token --profile … --account {account}`); its refresh token is kept in the keyring"
+    )]
+    NeedsSignIn { account: String },
 }
 
 /// What the identity provider handed out.
@@ -99,6 +104,9 @@ pub struct AccessToken {
     pub expires_at: Option<SystemTime>,
     /// The signed-in user's address, from the id_token (delegated sign-ins).
     pub user: Option<String>,
+    /// When it arrived, by this computer's clock (the diagnosis compares it with the token's
+    /// own `iat` to see a clock that is off).
+    pub fetched_at: SystemTime,
 }
 
 /// Hands out access tokens per account: cached, refreshed, or fetched by the account's flow.
@@ -108,6 +116,8 @@ pub struct TokenSource {
     secrets: Secrets,
     slots: std::sync::Mutex<HashMap<String, Arc<Mutex<Option<AccessToken>>>>>,
     fetches: AtomicUsize,
+    /// `false`: never a browser or device code; a refused refresh is an error (monitoring).
+    interactive: bool,
 }
 
 impl TokenSource {
@@ -121,7 +131,16 @@ impl TokenSource {
             secrets,
             slots: std::sync::Mutex::default(),
             fetches: AtomicUsize::new(0),
+            interactive: true,
         })
+    }
+
+    /// A source that never asks a person: delegated accounts only refresh their stored sign-in,
+    /// and a refused refresh is the error (AADSTS700082 and the like), not a new sign-in.
+    #[must_use]
+    pub fn non_interactive(mut self) -> Self {
+        self.interactive = false;
+        self
     }
 
     pub fn secrets(&self) -> &Secrets {
@@ -197,7 +216,18 @@ impl TokenSource {
         let set = match account.flow {
             Flow::AppOnly => flows::client_credentials(&req).await?,
             Flow::Delegated | Flow::DeviceCode => {
-                let refreshed = match self.secrets.get(&entry, Kind::RefreshToken)? {
+                let stored = self.secrets.get(&entry, Kind::RefreshToken)?;
+                if !self.interactive {
+                    let Some(rt) = stored else {
+                        return Err(OAuthError::NeedsSignIn {
+                            account: account.name.clone(),
+                        });
+                    };
+                    let set = flows::refresh(&req, &rt).await?;
+                    on_event(FlowEvent::Refreshed);
+                    return Ok(self.keep(&entry, set));
+                }
+                let refreshed = match stored {
                     // A refused refresh token (expired, revoked) falls through to a new sign-in.
                     Some(rt) => flows::refresh(&req, &rt).await.ok(),
                     None => None,
@@ -212,20 +242,26 @@ impl TokenSource {
                 }
             }
         };
+        Ok(self.keep(&entry, set))
+    }
+
+    /// Keeps the refresh token of a new token set, and hands out its access token.
+    fn keep(&self, entry: &str, set: TokenSet) -> AccessToken {
         if let Some(rt) = &set.refresh_token {
             // Not fatal: the token works for this session even where the keyring refused it.
-            let _ = self.secrets.set(&entry, Kind::RefreshToken, Some(rt));
+            let _ = self.secrets.set(entry, Kind::RefreshToken, Some(rt));
         }
         let user = set
             .id_token
             .as_deref()
             .and_then(|t| claims::decode(t).ok())
             .and_then(|c| c.user);
-        Ok(AccessToken {
+        AccessToken {
             secret: set.access_token,
             expires_at: set.expires_at,
             user,
-        })
+            fetched_at: SystemTime::now(),
+        }
     }
 }
 
@@ -249,21 +285,20 @@ pub fn http_client(
         .user_agent(concat!("mailcfg/", env!("CARGO_PKG_VERSION")));
     if let Some(ca) = &tls.ca_file {
         let path = base_dir.map_or_else(|| ca.clone(), |d| d.join(ca));
-        let shown = path.display().to_string();
-        let pem = std::fs::read(&path).map_err(|e| OAuthError::CaFile {
+        let shown = crate::profile::shown(&path.display().to_string());
+        // The same bounded, regular-file-only reading as validation and the probe.
+        let ders = crate::profile::ca::certificates(&path).map_err(|why| OAuthError::CaFile {
             path: shown.clone(),
-            problem: e.to_string(),
+            problem: format!("it {why}"),
         })?;
-        let certs =
-            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| OAuthError::CaFile {
-                path: shown.clone(),
-                problem: e.to_string(),
-            })?;
-        if certs.is_empty() {
-            return Err(OAuthError::CaFile {
-                path: shown,
-                problem: "it holds no PEM certificate".into(),
-            });
+        let mut certs = Vec::with_capacity(ders.len());
+        for der in ders {
+            certs.push(
+                reqwest::Certificate::from_der(&der).map_err(|e| OAuthError::CaFile {
+                    path: shown.clone(),
+                    problem: e.to_string(),
+                })?,
+            );
         }
         b = b.tls_certs_merge(certs);
     }

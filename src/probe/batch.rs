@@ -6,9 +6,9 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{Credential, Diagnosis, Event, Options, Report};
+use super::{Credential, Event, Options, Report};
 use crate::oauth::AccessToken;
-use crate::profile::{Mailbox, Profile, Transport};
+use crate::profile::{Mailbox, Transport};
 use crate::secrets::{Kind, Secrets};
 
 /// What one test checks.
@@ -47,13 +47,15 @@ pub fn credential(
         Target::Transport(t) if !t.auth => return Ok(Credential::None),
         Target::Transport(t) => (t.username.clone(), crate::secrets::transport_entry(&t.name)),
     };
+    // An empty user name signs in as the signed-in user (delegated sign-ins know it).
+    let user = user.filter(|u| !u.trim().is_empty());
     if let Some(name) = target.account() {
         let Some(token) = token else {
             return Err(format!("sign-in for account \"{name}\" failed"));
         };
         let Some(user) = user.or_else(|| token.user.clone()) else {
             return Err(
-                "no user name: set `username` of the transport (the mailbox it sends as)".into(),
+                "no user name: set the mailbox's or transport's user (the address it signs in as), or sign in delegated so that the signed-in user is known".into(),
             );
         };
         return Ok(Credential::XOAuth2 {
@@ -66,26 +68,6 @@ pub fn credential(
         (Some(user), Some(password)) => Credential::Password { user, password },
         _ => Credential::None,
     })
-}
-
-/// The diagnosis with the target's account's client ID and object ID in its admin commands.
-pub fn fill_app(p: &Profile, target: &str, d: Diagnosis) -> Diagnosis {
-    let account = p
-        .mailboxes
-        .iter()
-        .find(|m| m.name == target)
-        .and_then(|m| m.account.as_deref())
-        .or_else(|| {
-            p.transports
-                .iter()
-                .find(|t| t.name == target)
-                .and_then(|t| t.account.as_deref())
-        })
-        .and_then(|a| p.account(a));
-    match account {
-        Some(a) => d.with_app(&a.client_id, a.enterprise_object_id.as_deref()),
-        None => d,
-    }
 }
 
 /// One test to run: the target and how to sign in.

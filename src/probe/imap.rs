@@ -11,9 +11,9 @@ use async_imap::error::Error as ImapError;
 use async_imap::{Client, imap_proto};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::diagnose::Symptom;
 use super::net::Conn;
 use super::sasl::{self, Sasl};
+use super::symptom::Symptom;
 use super::transcript::Recorded;
 use super::{Credential, Run, Status, Step, Target};
 use crate::profile::Encryption;
@@ -57,8 +57,12 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             let line = run.reply(&s);
             if line.starts_with("* OK") || line.starts_with("* PREAUTH") {
                 run.ok(&s, short_caps(&line));
+            } else if line.starts_with("* BYE") {
+                let detail = format!("the server refused the session: {line}");
+                run.fail(&s, detail, &Symptom::GreetingRefused { reply: line });
+                return None;
             } else {
-                run.fail(&s, line.clone(), &Symptom::Reply(line));
+                run.fail(&s, line.clone(), &Symptom::reply(line));
                 return None;
             }
         }
@@ -67,12 +71,15 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             run.fail(&s, detail, &Symptom::Closed);
             return None;
         }
-        Some(Err(_)) => {
+        Some(Err(e)) => {
+            if flood(run, &s, &ImapError::Io(e), "the connection (the greeting)") {
+                return None;
+            }
             let line = run.reply(&s);
             run.fail(
                 &s,
                 format!("not an IMAP greeting: {line}"),
-                &Symptom::Garbage(line.clone()),
+                &Symptom::Garbage { line: line.clone() },
             );
             return None;
         }
@@ -103,9 +110,12 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
                 run.fail(&s, detail, &Symptom::Timeout);
                 return None;
             }
-            Some(Err(_)) => {
+            Some(Err(e)) => {
+                if flood(run, &s, &e, "STARTTLS") {
+                    return None;
+                }
                 let line = run.reply(&s);
-                run.fail(&s, line.clone(), &Symptom::Reply(line));
+                run.fail(&s, line.clone(), &Symptom::reply(line));
                 return None;
             }
             Some(Ok(())) => run.ok(&s, run.reply(&s)),
@@ -175,7 +185,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
     }
     let mut session = match result {
         None => {
-            let detail = format!("no answer to AUTHENTICATE within {}", run.secs());
+            let detail = super::timeout_detail(run, "AUTHENTICATE");
             run.fail(&s, detail, &Symptom::Timeout);
             return None;
         }
@@ -199,16 +209,19 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
     let s = run.begin(Step::Mailbox);
     match run.timed(session.examine("INBOX")).await {
         None => {
-            let detail = format!("no answer to EXAMINE INBOX within {}", run.secs());
+            let detail = super::timeout_detail(run, "EXAMINE INBOX");
             run.fail(&s, detail, &Symptom::Timeout);
             return None;
         }
         Some(Err(e)) => {
+            if flood(run, &s, &e, "EXAMINE INBOX") {
+                return None;
+            }
             let line = run.reply(&s);
             let symptom = if lost(&e) {
                 Symptom::ClosedAfterAuth
             } else {
-                Symptom::Reply(line.clone())
+                Symptom::reply(line.clone())
             };
             let detail = if lost(&e) {
                 format!(
@@ -277,7 +290,27 @@ fn lost(e: &ImapError) -> bool {
     }
 }
 
+/// Fails the step if `e` is the transcript's flood error (too many lines or bytes in one step).
+fn flood(run: &mut Run<'_>, s: &super::Started, e: &ImapError, what: &str) -> bool {
+    let ImapError::Io(io) = e else {
+        return false;
+    };
+    let Some((lines, bytes)) = super::transcript::flooded(io) else {
+        return false;
+    };
+    let (detail, symptom) = super::read_failure(
+        &super::lines::ReadError::Flood { lines, bytes },
+        what,
+        false,
+    );
+    run.fail(s, detail, &symptom);
+    true
+}
+
 fn auth_failed(run: &mut Run<'_>, s: &super::Started, e: &ImapError, challenge: Option<String>) {
+    if flood(run, s, e, "AUTHENTICATE") {
+        return;
+    }
     if lost(e) {
         let detail = "the server closed the connection right after AUTHENTICATE, with no reply";
         run.fail(s, detail, &Symptom::ClosedAfterAuth);
@@ -310,16 +343,19 @@ async fn ask_capabilities(run: &mut Run<'_>, client: &mut Client<Stream>) -> Opt
         .await
     {
         None => {
-            let detail = format!("no answer to CAPABILITY within {}", run.secs());
+            let detail = super::timeout_detail(run, "CAPABILITY");
             run.fail(&s, detail, &Symptom::Timeout);
             None
         }
         Some(Err(e)) => {
+            if flood(run, &s, &e, "CAPABILITY") {
+                return None;
+            }
             let line = run.reply(&s);
             let symptom = if lost(&e) {
                 Symptom::Closed
             } else {
-                Symptom::Reply(line.clone())
+                Symptom::reply(line.clone())
             };
             run.fail(&s, format!("CAPABILITY: {line}"), &symptom);
             None

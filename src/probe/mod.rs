@@ -5,9 +5,13 @@
 //! of an app it has not connected to the mailbox, and says so only at the next command.
 //!
 //! Every step sends an [`Event`] when it starts and when it ends, with its time and the transcript
-//! lines it produced (masked before anyone sees them). Every wait is bounded by [`Options::timeout`]; a
-//! test is cancelled by dropping its future. A failure ends in a [`Diagnosis`] where the reply is
-//! known ([`diagnose`]), and otherwise the server's reply verbatim as the failing step's detail.
+//! lines it produced (masked before anyone sees them; details and the failure's quoted replies are
+//! masked and their control characters escaped too). [`Options::timeout`] bounds each step as a
+//! whole: every wait in a step shares the step's deadline, however many lines the server sends
+//! (and a step receives at most 1,000 lines or 1 MiB, a multi-line reply 256 lines or 64 KiB,
+//! and keeps its first and last 20 lines with a count of the rest). A test is cancelled by
+//! dropping its future. A failure is kept as a typed [`Failure`] (the step and its [`Symptom`]);
+//! what it means, with everything else the run saw, is `crate::diagnosis`'s job.
 //!
 //! Round trips on a success, after TCP and TLS and the greeting (the tests `round_trips_are_few`
 //! and tests/probe_wire.rs check them): IMAP 2 (AUTHENTICATE with SASL-IR, EXAMINE; the
@@ -21,21 +25,23 @@
 
 pub mod batch;
 mod cert;
-pub mod diagnose;
+mod failure;
 mod imap;
 mod lines;
+mod message;
 mod net;
 mod pop3;
 mod sasl;
 mod send;
 mod smtp;
+pub mod symptom;
 mod transcript;
 mod wire;
 
 use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use secrecy::SecretString;
 use serde::{Serialize, Serializer};
@@ -60,9 +66,11 @@ pub fn warm_up(ca_file: Option<PathBuf>) {
         let _ = net::Tls::new(ca_file.as_deref());
     });
 }
-pub use diagnose::Diagnosis;
-use diagnose::Symptom;
+pub(crate) use failure::{read_failure, timeout_detail};
+pub use symptom::Symptom;
 use transcript::Recorder;
+
+use crate::diagnosis::Diagnosis;
 
 /// One step of a connection test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -178,14 +186,34 @@ impl fmt::Display for TargetKind {
     }
 }
 
+/// The first failure of a test: where, and what was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub step: Step,
+    #[serde(flatten)]
+    pub symptom: Symptom,
+}
+
 /// The outcome of one test.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub target: String,
     pub kind: TargetKind,
+    /// The connected account whose token it signed in with (XOAUTH2), if any.
+    pub account: Option<String>,
+    /// The name it signed in as (the SASL user), if it signed in.
+    pub user: Option<String>,
+    /// When the test began (the token's expiry is judged against the time of use).
+    #[serde(serialize_with = "unix_millis")]
+    pub started_at: SystemTime,
     /// The final event of each step, in order.
     pub steps: Vec<Event>,
     pub transcript: Vec<TranscriptLine>,
+    /// The server's certificate, when TLS got far enough to see one (its expiry is monitored).
+    pub certificate: Option<CertSummary>,
+    pub failure: Option<Failure>,
+    /// What the failure means, from all the evidence of the run (`crate::diagnosis`); filled
+    /// by whoever ran the test, since one test alone cannot know the rest.
     pub diagnosis: Option<Diagnosis>,
     pub ok: bool,
     #[serde(rename = "total_ms", serialize_with = "millis")]
@@ -196,6 +224,25 @@ impl Report {
     /// The step that failed, if any.
     pub fn failed_step(&self) -> Option<&Event> {
         self.steps.iter().find(|e| e.status == Status::Failed)
+    }
+
+    /// Whether `step` ended with `status`.
+    pub fn step_is(&self, step: Step, status: Status) -> bool {
+        self.steps
+            .iter()
+            .any(|e| e.step == step && e.status == status)
+    }
+
+    /// When `step` began: the test's start plus the steps before it (an estimate to the
+    /// millisecond, enough to tell whether a token had expired by then).
+    pub fn time_of(&self, step: Step) -> SystemTime {
+        let before: Duration = self
+            .steps
+            .iter()
+            .take_while(|e| e.step != step)
+            .map(|e| e.elapsed)
+            .sum();
+        self.started_at + before
     }
 }
 
@@ -246,13 +293,23 @@ impl Serialize for Credential {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Options {
-    /// The time limit of each step (and of each wait within it).
+    /// The time limit of each step, as a whole.
     #[serde(rename = "timeout_ms", serialize_with = "millis")]
     pub timeout: Duration,
     /// A CA certificate (PEM) to trust besides the system roots.
     pub ca_file: Option<PathBuf>,
-    /// SMTP: send a short test message here instead of stopping after RCPT TO.
-    pub send_to: Option<String>,
+    /// SMTP: send a short test message here instead of stopping after RCPT TO. An address
+    /// checked by lettre, so no line break can reach RCPT TO or the message's header.
+    #[serde(serialize_with = "address")]
+    pub send_to: Option<lettre::Address>,
+}
+
+#[allow(clippy::ref_option)] // the signature serde's `serialize_with` calls
+fn address<S: Serializer>(a: &Option<lettre::Address>, s: S) -> Result<S::Ok, S::Error> {
+    match a {
+        Some(a) => s.serialize_some::<str>(a.as_ref()),
+        None => s.serialize_none(),
+    }
 }
 
 impl Default for Options {
@@ -269,6 +326,13 @@ fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+fn unix_millis<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    let ms = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    s.serialize_u64(ms)
+}
+
 /// Tests an IMAP or POP3 mailbox: up to EXAMINE INBOX (IMAP) or STAT (POP3), then logs out.
 pub async fn test_mailbox(
     m: &Mailbox,
@@ -280,19 +344,15 @@ pub async fn test_mailbox(
         Protocol::Imap => TargetKind::Imap,
         Protocol::Pop3 => TargetKind::Pop3,
     };
-    let ctx = diagnose::Context {
-        kind,
-        host: m.host.clone(),
-        port: m.port,
-        encryption: m.encryption,
-        mailbox: cred.user().unwrap_or(&m.user).to_owned(),
-    };
-    let mut run = Run::new(&m.name, kind, events, opts, ctx);
+    let mut run = Run::new(&m.name, kind, events, opts, m.account.clone(), &cred);
     let target = Target {
         host: &m.host,
         port: m.port,
         encryption: m.encryption,
     };
+    if run.refuse_unsafe(&cred, &target) {
+        return run.finish();
+    }
     match kind {
         TargetKind::Imap => imap::run(&mut run, &target, &cred).await,
         _ => pop3::run(&mut run, &target, &cred).await,
@@ -308,23 +368,21 @@ pub async fn test_transport(
     opts: &Options,
     events: &UnboundedSender<Event>,
 ) -> Report {
-    let ctx = diagnose::Context {
-        kind: TargetKind::Smtp,
-        host: t.host.clone(),
-        port: t.port,
-        encryption: t.encryption,
-        mailbox: cred
-            .user()
-            .or(t.username.as_deref())
-            .unwrap_or_default()
-            .to_owned(),
-    };
-    let mut run = Run::new(&t.name, TargetKind::Smtp, events, opts, ctx);
+    let account = t.account.clone().filter(|_| t.auth);
+    let mut run = Run::new(&t.name, TargetKind::Smtp, events, opts, account, &cred);
+    run.sender = cred
+        .user()
+        .or(t.username.as_deref())
+        .unwrap_or_default()
+        .to_owned();
     let target = Target {
         host: &t.host,
         port: t.port,
         encryption: t.encryption,
     };
+    if run.refuse_unsafe(&cred, &target) {
+        return run.finish();
+    }
     smtp::run(&mut run, &target, &cred).await;
     run.finish()
 }
@@ -346,18 +404,27 @@ pub(crate) struct Started {
     from: usize,
 }
 
-/// One test under way: sends the events, keeps the steps, the transcript and the diagnosis.
+/// One test under way: sends the events, keeps the steps, the transcript and the first failure.
 pub(crate) struct Run<'a> {
     target: String,
     kind: TargetKind,
+    account: Option<String>,
+    user: Option<String>,
+    started_at: SystemTime,
     events: &'a UnboundedSender<Event>,
     pub(crate) rec: Recorder,
     start: Instant,
     pub(crate) timeout: Duration,
+    /// When the current step must end: every wait in it ends then.
+    deadline: Instant,
     pub(crate) opts: &'a Options,
     steps: Vec<Event>,
-    diagnosis: Option<Diagnosis>,
-    pub(crate) ctx: diagnose::Context,
+    failure: Option<Failure>,
+    certificate: Option<CertSummary>,
+    /// The host name asked for (the implicit-TLS check after a missing greeting).
+    host: String,
+    /// SMTP: the address of MAIL FROM (and of RCPT TO without `send_to`).
+    pub(crate) sender: String,
     tls: Option<net::Tls>,
     /// The address connected to (for the implicit-TLS check after a missing greeting).
     pub(crate) addr: Option<SocketAddr>,
@@ -369,26 +436,35 @@ impl<'a> Run<'a> {
         kind: TargetKind,
         events: &'a UnboundedSender<Event>,
         opts: &'a Options,
-        ctx: diagnose::Context,
+        account: Option<String>,
+        cred: &Credential,
     ) -> Self {
         let start = Instant::now();
         Self {
             target: target.to_owned(),
             kind,
+            account,
+            user: cred.user().map(str::to_owned),
+            started_at: SystemTime::now(),
             events,
             rec: Recorder::new(start),
             start,
             timeout: opts.timeout,
+            deadline: start + opts.timeout,
             opts,
             steps: Vec::new(),
-            diagnosis: None,
-            ctx,
+            failure: None,
+            certificate: None,
+            host: String::new(),
+            sender: String::new(),
             tls: None,
             addr: None,
         }
     }
 
     pub(crate) fn begin(&mut self, step: Step) -> Started {
+        self.rec.begin_step();
+        self.deadline = Instant::now() + self.timeout;
         let _ = self.events.send(Event {
             target: self.target.clone(),
             step,
@@ -411,7 +487,8 @@ impl<'a> Run<'a> {
             step: s.step,
             status,
             elapsed: s.at.elapsed(),
-            detail: detail.into(),
+            // Details quote the server: masked and escaped like the transcript.
+            detail: crate::redact::clean(&detail.into()),
             transcript: self.rec.since(s.from),
         };
         let _ = self.events.send(event.clone());
@@ -452,11 +529,18 @@ impl<'a> Run<'a> {
         self.fail(s, detail, &symptom);
     }
 
-    /// Ends the step as failed, with the diagnosis of `symptom` (the first failure wins).
+    /// Ends the step as failed with `symptom`, a reply sorted by [`symptom::refine`] (the first
+    /// failure is the test's).
     pub(crate) fn fail(&mut self, s: &Started, detail: impl Into<String>, symptom: &Symptom) {
         let detail = detail.into();
-        if self.diagnosis.is_none() {
-            self.diagnosis = diagnose::diagnose(&self.ctx, s.step, symptom);
+        if self.failure.is_none() {
+            // Sorted on the server's words as they came, then kept masked and escaped: the
+            // diagnosis quotes them, in the window as on the command line.
+            let sorted = symptom::refine(self.kind, s.step, symptom.clone());
+            self.failure = Some(Failure {
+                step: s.step,
+                symptom: sorted.cleaned(),
+            });
         }
         self.end(s, Status::Failed, detail);
     }
@@ -533,9 +617,45 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// `f`, or `None` when it takes longer than the step timeout.
+    /// `f`, or `None` when the step's deadline passes first. All waits of a step share one
+    /// deadline, so a server that answers slowly line by line cannot stretch the step.
     pub(crate) async fn timed<F: Future>(&self, f: F) -> Option<F::Output> {
-        tokio::time::timeout(self.timeout, f).await.ok()
+        let at = tokio::time::Instant::from_std(self.deadline);
+        tokio::time::timeout_at(at, f).await.ok()
+    }
+
+    /// `f`, bounded by the step's deadline and by `share` of the time left (one of several
+    /// addresses to try).
+    async fn timed_share<F: Future>(&self, f: F, share: u32) -> Option<F::Output> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        tokio::time::timeout(left / share.max(1), f).await.ok()
+    }
+
+    /// Refuses a credential whose user or password would break a protocol line or a SASL string
+    /// (a line break starts another command; `\x01` another SASL field). Nothing is sent.
+    fn refuse_unsafe(&mut self, cred: &Credential, t: &Target<'_>) -> bool {
+        use secrecy::ExposeSecret as _;
+        let unsafe_text = |s: &str| s.chars().any(crate::redact::is_unsafe_char);
+        let what = match cred {
+            Credential::Password { password, .. } if unsafe_text(password.expose_secret()) => {
+                "password"
+            }
+            c if c.user().is_some_and(unsafe_text) => "sign-in name",
+            _ if unsafe_text(t.host) => "host",
+            _ => return false,
+        };
+        let s = self.begin(Step::Authenticate);
+        let detail = format!(
+            "not sent: the {what} contains a control character (a line break would inject a command)"
+        );
+        self.fail(
+            &s,
+            detail,
+            &Symptom::UnsafeValue {
+                what: what.to_owned(),
+            },
+        );
+        true
     }
 
     pub(crate) fn secs(&self) -> String {
@@ -558,9 +678,14 @@ impl<'a> Run<'a> {
         Report {
             target: self.target,
             kind: self.kind,
+            account: self.account,
+            user: self.user,
+            started_at: self.started_at,
             transcript: self.rec.since(0),
             steps: self.steps,
-            diagnosis: self.diagnosis,
+            certificate: self.certificate,
+            failure: self.failure,
+            diagnosis: None,
             ok,
             total: self.start.elapsed(),
         }
@@ -568,6 +693,7 @@ impl<'a> Run<'a> {
 
     /// DNS, TCP connect and (for implicit TLS) the TLS handshake.
     pub(crate) async fn open(&mut self, t: &Target<'_>) -> Option<net::Conn> {
+        t.host.clone_into(&mut self.host);
         // DNS
         let s = self.begin(Step::Dns);
         let addrs = match self.timed(net::resolve(t.host, t.port)).await {
@@ -605,9 +731,13 @@ impl<'a> Run<'a> {
         let mut errors = Vec::new();
         let mut worst = net::ConnectFailure::Other;
         let mut tcp = None;
-        for addr in &addrs {
+        let count = u32::try_from(addrs.len()).unwrap_or(u32::MAX);
+        for (i, addr) in addrs.iter().enumerate() {
             let started = Instant::now();
-            match self.timed(net::connect(*addr)).await {
+            // Each address gets an equal share of the time left, so a silent first address
+            // (an IPv6 route that drops packets) leaves time for the next.
+            let share = count - u32::try_from(i).unwrap_or(0);
+            match self.timed_share(net::connect(*addr), share).await {
                 Some(Ok(stream)) => {
                     tcp = Some((*addr, stream, started.elapsed()));
                     break;
@@ -692,9 +822,9 @@ impl<'a> Run<'a> {
             }
         }
         let tls = self.tls.as_ref()?;
-        let result = tokio::time::timeout(self.timeout, tls.handshake(tcp, host)).await;
+        let result = self.timed(tls.handshake(tcp, host)).await;
         match result {
-            Err(_) => {
+            None => {
                 let detail = format!("no TLS answer within {}", self.secs());
                 let symptom = if after_starttls {
                     Symptom::Other
@@ -704,13 +834,19 @@ impl<'a> Run<'a> {
                 self.fail(&s, detail, &symptom);
                 None
             }
-            Ok(Err(f)) => {
+            Some(Err(f)) => {
+                if let net::TlsFailure::Expired(Some(c)) | net::TlsFailure::NotYetValid(Some(c)) =
+                    &f
+                {
+                    self.certificate = Some(c.clone());
+                }
                 let (detail, symptom) = tls_failure(&f, host);
                 self.rec.info(&format!("TLS failed: {detail}"));
                 self.fail(&s, detail, &symptom);
                 None
             }
-            Ok(Ok((stream, info))) => {
+            Some(Ok((stream, info))) => {
+                self.certificate.clone_from(&info.cert);
                 let mut status = Status::Ok;
                 let mut detail = format!("{info}; name matches \"{host}\"");
                 if let Some(c) = &info.cert
@@ -742,7 +878,8 @@ impl<'a> Run<'a> {
     }
 
     /// After a greeting that never came on a plain connection: is this an implicit-TLS port? (A
-    /// second connection tries a TLS hello, for at most 3 s more.)
+    /// second connection tries a TLS hello, for at most 3 s more: the one wait that goes past a
+    /// step's timeout, by a fixed bound.)
     pub(crate) async fn no_greeting(&mut self, s: &Started, protocol: &str) {
         let mut symptom = Symptom::NoGreeting;
         let tls = match self.tls.take() {
@@ -752,7 +889,7 @@ impl<'a> Run<'a> {
         if let (Some(addr), Some(t)) = (self.addr, &tls)
             && net::speaks_tls(
                 addr,
-                &self.ctx.host,
+                &self.host,
                 t,
                 self.timeout.min(Duration::from_secs(3)),
             )
@@ -784,9 +921,10 @@ fn tls_failure(f: &net::TlsFailure, host: &str) -> (String, Symptom) {
     };
     match f {
         F::CaFile(e) => (e.clone(), Symptom::CaFile),
-        F::Untrusted(c) => (
+        F::Untrusted { cert: c, why } => (
             format!(
-                "certificate not trusted: it was issued by a CA that neither the system nor tls.ca_file trusts{}",
+                "certificate not trusted: {}{}",
+                why.unwrap_or("it was issued by a CA that neither the system nor tls.ca_file trusts"),
                 cert(c)
             ),
             Symptom::TlsUntrusted,

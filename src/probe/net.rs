@@ -19,7 +19,6 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::client::danger::{
     HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
 };
-use tokio_rustls::rustls::pki_types::pem::PemObject as _;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use tokio_rustls::rustls::{
     self, CertificateError, ClientConfig, DigitallySignedStruct, SignatureScheme,
@@ -149,7 +148,11 @@ impl fmt::Display for TlsInfo {
 pub(crate) enum TlsFailure {
     /// The CA file could not be read.
     CaFile(String),
-    Untrusted(Option<cert::Summary>),
+    /// Not trusted; `why` says more where the verifier knew more than "unknown issuer".
+    Untrusted {
+        cert: Option<cert::Summary>,
+        why: Option<&'static str>,
+    },
     Expired(Option<cert::Summary>),
     NotYetValid(Option<cert::Summary>),
     WrongName(Option<cert::Summary>),
@@ -190,19 +193,13 @@ fn verifier(
     }
     let mut extra = Vec::new();
     if let Some(path) = ca_file {
-        let shown = path.display();
-        let certs = CertificateDer::pem_file_iter(path)
-            .map_err(|e| TlsFailure::CaFile(format!("cannot read the CA file {shown}: {e}")))?;
-        for c in certs {
-            extra.push(c.map_err(|e| {
-                TlsFailure::CaFile(format!("the CA file {shown} is not valid PEM: {e}"))
-            })?);
-        }
-        if extra.is_empty() {
-            return Err(TlsFailure::CaFile(format!(
-                "the CA file {shown} holds no PEM certificate"
-            )));
-        }
+        // Bounded and regular files only (a FIFO or /dev/zero would block or never end).
+        extra = crate::profile::ca::certificates(path).map_err(|why| {
+            TlsFailure::CaFile(format!(
+                "tls.ca_file: the CA file {} {why}",
+                crate::profile::shown(&path.display().to_string())
+            ))
+        })?;
     }
     let v = Arc::new(
         rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
@@ -295,7 +292,24 @@ fn classify_tls(e: &io::Error, cert: Option<cert::Summary>) -> TlsFailure {
     let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
     match inner {
         Some(rustls::Error::InvalidCertificate(ce)) => match ce {
-            CertificateError::UnknownIssuer => TlsFailure::Untrusted(cert),
+            // A signature that does not verify is a certificate naming a CA that did not sign
+            // it (a self-signed one posing as issued by a system root): not trusted, as plainly.
+            CertificateError::UnknownIssuer
+            | CertificateError::BadSignature
+            | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                TlsFailure::Untrusted { cert, why: None }
+            }
+            // webpki's own reasons come untyped; a CA certificate presented as the server's own
+            // is a self-signed certificate (one that copies a system root's name included).
+            CertificateError::Other(o) if format!("{o:?}").contains("CaUsedAsEndEntity") => {
+                TlsFailure::Untrusted {
+                    cert,
+                    why: Some(
+                        "the server presents a CA certificate as its own: a self-signed certificate, whatever name it carries",
+                    ),
+                }
+            }
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
                 TlsFailure::Expired(cert)
             }
@@ -370,7 +384,7 @@ pub(crate) async fn speaks_tls(addr: SocketAddr, host: &str, tls: &Tls, within: 
         Some(match tls.handshake(tcp, host).await {
             Ok(_)
             | Err(
-                TlsFailure::Untrusted(_)
+                TlsFailure::Untrusted { .. }
                 | TlsFailure::Expired(_)
                 | TlsFailure::NotYetValid(_)
                 | TlsFailure::WrongName(_),

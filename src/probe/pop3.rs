@@ -6,11 +6,11 @@
 //! also needs every line recorded and timed per step, which a client over our own stream gives.
 //! The protocol part needed here (greeting, CAPA, STLS, AUTH, USER/PASS, STAT, QUIT) is small.
 
-use super::diagnose::Symptom;
-use super::lines::Lines;
+use super::lines::{Line, Lines};
 use super::net::Conn;
 use super::sasl;
-use super::{Credential, Run, Started, Status, Step, Target};
+use super::symptom::Symptom;
+use super::{Credential, Run, Started, Status, Step, Target, read_failure, timeout_detail};
 use crate::profile::Encryption;
 
 pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
@@ -34,7 +34,7 @@ pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
 async fn line(run: &mut Run<'_>, s: &Started, io: &mut Lines, what: &str) -> Option<String> {
     match run.timed(io.read_line()).await {
         None => {
-            let detail = format!("no answer to {what} within {}", run.secs());
+            let detail = timeout_detail(run, what);
             let symptom = if s.step == Step::Greeting {
                 Symptom::NoGreeting
             } else {
@@ -43,35 +43,43 @@ async fn line(run: &mut Run<'_>, s: &Started, io: &mut Lines, what: &str) -> Opt
             run.fail(s, detail, &symptom);
             None
         }
-        Some(Ok(Some(l))) => Some(l),
-        Some(Ok(None)) => {
-            let (detail, symptom) = if matches!(s.step, Step::Authenticate | Step::Mailbox) {
-                (
-                    format!("the server closed the connection after {what}, with no reply"),
-                    Symptom::ClosedAfterAuth,
-                )
-            } else {
-                (
-                    format!("the server closed the connection (waiting for the answer to {what})"),
-                    Symptom::Closed,
-                )
-            };
-            run.fail(s, detail, &symptom);
-            None
-        }
+        Some(Ok(l)) => Some(l),
         Some(Err(e)) => {
-            run.fail(
-                s,
-                format!("reading the answer to {what}: {e}"),
-                &Symptom::Closed,
-            );
+            let after_auth = matches!(s.step, Step::Authenticate | Step::Mailbox);
+            let (detail, symptom) = read_failure(&e, what, after_auth);
+            run.fail(s, detail, &symptom);
             None
         }
     }
 }
 
-async fn send(run: &mut Run<'_>, s: &Started, io: &mut Lines, text: &str) -> Option<()> {
-    match run.timed(io.send(text)).await {
+/// The lines of a multi-line answer up to its terminating `.` (not included), within the caps.
+async fn dot_list(
+    run: &mut Run<'_>,
+    s: &Started,
+    io: &mut Lines,
+    what: &str,
+) -> Option<Vec<String>> {
+    match run.timed(io.read_until(|l| l == ".")).await {
+        None => {
+            let detail = timeout_detail(run, what);
+            run.fail(s, detail, &Symptom::Timeout);
+            None
+        }
+        Some(Ok(mut lines)) => {
+            lines.pop();
+            Some(lines)
+        }
+        Some(Err(e)) => {
+            let (detail, symptom) = read_failure(&e, what, false);
+            run.fail(s, detail, &symptom);
+            None
+        }
+    }
+}
+
+async fn send(run: &mut Run<'_>, s: &Started, io: &mut Lines, line: &Line) -> Option<()> {
+    match run.timed(io.send(line)).await {
         Some(Ok(())) => Some(()),
         Some(Err(e)) => {
             run.fail(s, format!("sending failed: {e}"), &Symptom::Closed);
@@ -85,20 +93,36 @@ async fn send(run: &mut Run<'_>, s: &Started, io: &mut Lines, text: &str) -> Opt
     }
 }
 
+/// `verb value` as a line, or the step failed because `value` (the `what`) would break it.
+fn checked(run: &mut Run<'_>, s: &Started, verb: &str, value: &str, what: &str) -> Option<Line> {
+    if let Ok(l) = Line::new(&[verb, value]) {
+        return Some(l);
+    }
+    let detail = format!(
+        "not sent: the {what} contains a control character (a line break would inject a command)"
+    );
+    run.fail(
+        s,
+        detail,
+        &Symptom::UnsafeValue {
+            what: what.to_owned(),
+        },
+    );
+    None
+}
+
 /// CAPA: the capability lines up to the terminating `.`.
 async fn capa(run: &mut Run<'_>, io: &mut Lines) -> Option<Vec<String>> {
     let s = run.begin(Step::Capabilities);
-    send(run, &s, io, "CAPA").await?;
+    send(run, &s, io, &Line::verb("CAPA")).await?;
     let first = line(run, &s, io, "CAPA").await?;
     let mut caps = Vec::new();
     if first.starts_with("+OK") {
-        loop {
-            let l = line(run, &s, io, "CAPA").await?;
-            if l == "." {
-                break;
-            }
-            caps.push(l.to_ascii_uppercase());
-        }
+        caps = dot_list(run, &s, io, "CAPA")
+            .await?
+            .iter()
+            .map(|l| l.to_ascii_uppercase())
+            .collect();
     }
     let sasl: Vec<&str> = caps
         .iter()
@@ -143,8 +167,8 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             run.fail(&s, detail, &Symptom::NoGreeting);
             return None;
         }
-        Some(Ok(Some(l))) => l,
-        Some(Ok(None)) => {
+        Some(Ok(l)) => l,
+        Some(Err(super::lines::ReadError::Closed)) => {
             run.fail(
                 &s,
                 "the server closed the connection without a greeting",
@@ -153,15 +177,20 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             return None;
         }
         Some(Err(e)) => {
-            run.fail(&s, format!("reading the greeting: {e}"), &Symptom::Closed);
+            let (detail, symptom) = read_failure(&e, "the connection (the greeting)", false);
+            run.fail(&s, detail, &symptom);
             return None;
         }
     };
     if !greeting.starts_with("+OK") {
         let symptom = if greeting.starts_with("-ERR") {
-            Symptom::Reply(greeting.clone())
+            Symptom::GreetingRefused {
+                reply: greeting.clone(),
+            }
         } else {
-            Symptom::Garbage(greeting.clone())
+            Symptom::Garbage {
+                line: greeting.clone(),
+            }
         };
         run.fail(&s, format!("not a POP3 greeting: {greeting}"), &symptom);
         return None;
@@ -180,10 +209,10 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             );
             return None;
         }
-        send(run, &s, &mut io, "STLS").await?;
+        send(run, &s, &mut io, &Line::verb("STLS")).await?;
         let reply = line(run, &s, &mut io, "STLS").await?;
         if !reply.starts_with("+OK") {
-            run.fail(&s, format!("STLS: {reply}"), &Symptom::Reply(reply.clone()));
+            run.fail(&s, format!("STLS: {reply}"), &Symptom::reply(reply.clone()));
             return None;
         }
         run.ok(&s, reply);
@@ -210,19 +239,15 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
     }
     let reply = if let Credential::Password { user, password } = cred {
         use secrecy::ExposeSecret as _;
-        send(run, &s, &mut io, &format!("USER {user}")).await?;
+        let l = checked(run, &s, "USER", user, "sign-in name")?;
+        send(run, &s, &mut io, &l).await?;
         let r = line(run, &s, &mut io, "USER").await?;
         if !r.starts_with("+OK") {
-            run.fail(&s, format!("USER: {r}"), &Symptom::Reply(r.clone()));
+            run.fail(&s, format!("USER: {r}"), &Symptom::reply(r.clone()));
             return None;
         }
-        send(
-            run,
-            &s,
-            &mut io,
-            &format!("PASS {}", password.expose_secret()),
-        )
-        .await?;
+        let l = checked(run, &s, "PASS", password.expose_secret(), "password")?;
+        send(run, &s, &mut io, &l).await?;
         line(run, &s, &mut io, "PASS").await?
     } else {
         if !caps.is_empty() && !mechs.iter().any(|m| m == sasl.mech) {
@@ -231,7 +256,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             return None;
         }
         // Two steps, as Exchange requires.
-        send(run, &s, &mut io, &format!("AUTH {}", sasl.mech)).await?;
+        send(run, &s, &mut io, &Line::new(&["AUTH", sasl.mech]).ok()?).await?;
         let go = line(run, &s, &mut io, "AUTH").await?;
         if !go.starts_with('+') || go.starts_with("+OK") {
             run.fail(
@@ -244,7 +269,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             );
             return None;
         }
-        send(run, &s, &mut io, &sasl.initial).await?;
+        send(run, &s, &mut io, &Line::new(&[&sasl.initial]).ok()?).await?;
         let mut r = line(run, &s, &mut io, "the SASL string").await?;
         let mut challenge = None;
         if let Some(c) = r.strip_prefix("+ ").or_else(|| (r == "+").then_some("")) {
@@ -253,7 +278,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
                 run.rec
                     .info(&format!("the server's challenge, decoded: {c}"));
             }
-            send(run, &s, &mut io, sasl.error_answer).await?;
+            send(run, &s, &mut io, &Line::new(&[sasl.error_answer]).ok()?).await?;
             r = line(run, &s, &mut io, "the answer to the challenge").await?;
         }
         if !r.starts_with("+OK") {
@@ -288,11 +313,11 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
 
     // Mailbox: STAT.
     let s = run.begin(Step::Mailbox);
-    send(run, &s, &mut io, "STAT").await?;
+    send(run, &s, &mut io, &Line::verb("STAT")).await?;
     let stat = line(run, &s, &mut io, "STAT").await?;
     let mut parts = stat.split_whitespace();
     if parts.next() != Some("+OK") {
-        run.fail(&s, format!("STAT: {stat}"), &Symptom::Reply(stat.clone()));
+        run.fail(&s, format!("STAT: {stat}"), &Symptom::reply(stat.clone()));
         return None;
     }
     let count = parts.next().unwrap_or("?");
@@ -308,14 +333,14 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
     // QUIT, and its answer only if it comes at once (`Run::logout_grace`).
     let s = run.begin(Step::Logout);
     let grace = run.logout_grace();
-    if !matches!(run.timed(io.send("QUIT")).await, Some(Ok(()))) {
+    if !matches!(run.timed(io.send(&Line::verb("QUIT"))).await, Some(Ok(()))) {
         run.end(&s, Status::Warning, "QUIT could not be sent");
         return Some(());
     }
     let answer = tokio::time::timeout(grace, io.read_line())
         .await
         .ok()
-        .and_then(|r| r.ok().flatten());
+        .and_then(Result::ok);
     let ok = answer.as_deref().is_some_and(|r| r.starts_with("+OK"));
     run.logout_done(&s, "QUIT sent", answer, ok, grace);
     Some(())

@@ -43,7 +43,10 @@ pub(crate) fn prepare(cred: &Credential, host: &str, port: u16, rec: &Recorder) 
             let token = token.expose_secret();
             (
                 "OAUTHBEARER",
-                format!("n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01"),
+                format!(
+                    "n,a={},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01",
+                    saslname(user)
+                ),
                 format!(
                     "<a={user}, bearer token of {} bytes: masked>",
                     thousands(token.len())
@@ -67,10 +70,10 @@ pub(crate) fn prepare(cred: &Credential, host: &str, port: u16, rec: &Recorder) 
     };
     let initial = STANDARD.encode(raw.as_bytes());
     rec.mask(&initial, &shown);
-    rec.mask(secret, secret_shown);
+    // The token or password itself, in every form (AUTH LOGIN sends a password base64-encoded
+    // on its own) and in part, everywhere.
+    crate::redact::register(secret, secret_shown);
     if let Credential::Password { .. } = cred {
-        // AUTH LOGIN sends it base64-encoded on its own.
-        rec.mask(&STANDARD.encode(secret), secret_shown);
         // IMAP LOGIN sends the password as a quoted string, with `\` and `"` escaped.
         let quoted = secret.replace('\\', "\\\\").replace('"', "\\\"");
         rec.mask(&quoted, secret_shown);
@@ -83,6 +86,11 @@ pub(crate) fn prepare(cred: &Credential, host: &str, port: u16, rec: &Recorder) 
         raw: raw.into_bytes(),
         error_answer,
     })
+}
+
+/// The authorization identity as GS2 writes it (RFC 5801): `=` and `,` would end the field.
+fn saslname(user: &str) -> String {
+    user.replace('=', "=3D").replace(',', "=2C")
 }
 
 /// A server's error challenge (base64), decoded for the transcript and the diagnosis.
@@ -119,6 +127,11 @@ mod tests {
             "A1 AUTHENTICATE XOAUTH2 <user=mailbox@example.test, bearer token of 9 bytes: masked>"
         );
         assert_eq!(lines[1].text, "<bearer token: masked>");
+    }
+
+    #[test]
+    fn oauthbearer_escapes_the_authorization_identity() {
+        assert_eq!(saslname("a,b=c@d"), "a=2Cb=3Dc@d");
     }
 
     #[test]

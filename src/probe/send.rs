@@ -4,9 +4,10 @@
 //! group, so that its answer costs nothing: MAIL + RCPT + RSET + QUIT, or MAIL + RCPT + DATA,
 //! then the message + QUIT.
 
-use super::diagnose::Symptom;
-use super::lines::Lines;
-use super::smtp::{Reply, command, reply};
+use super::lines::{Line, Lines};
+use super::message::{mail_from, rcpt_to, test_message};
+use super::smtp::{Reply, command, reply, send};
+use super::symptom::Symptom;
 use super::{Credential, Run, Started, Status, Step, Target};
 
 /// QUIT, already sent with the last pipelined group or sent now, and its answer only if it
@@ -17,7 +18,7 @@ pub(super) async fn quit(run: &mut Run<'_>, io: &mut Lines, pipelined: bool) {
     let sent = if pipelined {
         "QUIT sent (pipelined with the last commands)"
     } else {
-        if !matches!(run.timed(io.send("QUIT")).await, Some(Ok(()))) {
+        if !matches!(run.timed(io.send(&Line::verb("QUIT"))).await, Some(Ok(()))) {
             run.end(&s, Status::Warning, "QUIT could not be sent");
             return;
         }
@@ -26,7 +27,7 @@ pub(super) async fn quit(run: &mut Run<'_>, io: &mut Lines, pipelined: bool) {
     let answer = tokio::time::timeout(grace, io.read_line())
         .await
         .ok()
-        .and_then(|r| r.ok().flatten());
+        .and_then(Result::ok);
     let ok = answer.as_deref().is_some_and(|r| r.starts_with("221"));
     run.logout_done(&s, sent, answer, ok, grace);
 }
@@ -61,25 +62,17 @@ async fn group_replies(
     last
 }
 
-/// Sends a pipelined group in one write (a failure ends the step).
-async fn send_group(run: &mut Run<'_>, s: &Started, io: &mut Lines, group: &str) -> Option<()> {
-    if matches!(run.timed(io.send_raw(group.as_bytes())).await, Some(Ok(()))) {
-        return Some(());
-    }
-    run.fail(s, "could not send MAIL FROM", &Symptom::Closed);
-    None
-}
-
 fn refused(run: &mut Run<'_>, s: &Started, what: &str, r: &Reply) {
     let line = r.last();
-    run.fail(s, format!("{what}: {line}"), &Symptom::Reply(line.clone()));
+    run.fail(s, format!("{what}: {line}"), &Symptom::reply(line.clone()));
 }
 
 /// MAIL FROM and RCPT TO with the user's own address, then RSET; with `send_to`, a short message
 /// through DATA instead, since Exchange reports a mailbox it may not use only at the end of DATA.
-/// Where the server offers PIPELINING (RFC 2920) the commands go in groups, each in one write
-/// and one round trip: MAIL, RCPT, RSET and QUIT; or MAIL, RCPT and DATA, then the message and
-/// QUIT (QUIT's answer is read by the Logout step).
+/// Both addresses are [`lettre::Address`]es: a sender that is not one is refused before anything
+/// is sent. Where the server offers PIPELINING (RFC 2920) the commands go in groups, each in one
+/// write and one round trip: MAIL, RCPT, RSET and QUIT; or MAIL, RCPT and DATA, then the message
+/// and QUIT (QUIT's answer is read by the Logout step).
 pub(super) async fn send_step(
     run: &mut Run<'_>,
     t: &Target<'_>,
@@ -88,67 +81,57 @@ pub(super) async fn send_step(
     io: &mut Lines,
 ) -> Option<()> {
     let s = run.begin(Step::Send);
-    let from = cred.user().unwrap_or(&run.ctx.mailbox).to_owned();
-    let mail = format!("MAIL FROM:<{from}>");
-    let Some(to) = run.opts.send_to.clone() else {
-        let rcpt = format!("RCPT TO:<{from}>");
-        if pipelined {
-            send_group(
-                run,
-                &s,
-                io,
-                &format!("{mail}\r\n{rcpt}\r\nRSET\r\nQUIT\r\n"),
-            )
-            .await?;
-            let whats = ["MAIL FROM", "RCPT TO", "RSET"];
-            if group_replies(run, &s, io, &whats).await.is_none() {
-                quit_sent_anyway(run);
+    let sender = cred.user().unwrap_or(&run.sender).to_owned();
+    let from = if sender.is_empty() {
+        None
+    } else {
+        match crate::profile::mail_address(&sender) {
+            Ok(a) => Some(a),
+            Err(why) => {
+                let detail = format!(
+                    "not sent: the sender \"{}\" {why}",
+                    crate::profile::shown(&sender)
+                );
+                run.fail(&s, detail, &Symptom::Other);
                 return None;
             }
-            run.ok(
-                &s,
-                format!(
-                    "MAIL FROM / RCPT TO <{from}> accepted, then RSET (nothing sent; pipelined)"
-                ),
-            );
-        } else {
-            command(run, &s, io, &mail, "MAIL FROM").await?;
-            command(run, &s, io, &rcpt, "RCPT TO").await?;
-            command(run, &s, io, "RSET", "RSET").await?;
-            run.ok(
-                &s,
-                format!("MAIL FROM / RCPT TO <{from}> accepted, then RSET (nothing sent)"),
-            );
         }
-        return Some(());
     };
-    let rcpt = format!("RCPT TO:<{to}>");
+    let mail = mail_from(from.as_ref());
+    let Some(to) = run.opts.send_to.clone() else {
+        let Some(from) = from else {
+            let detail =
+                "no address to check: the transport has no username and no --send-to was given";
+            run.end(&s, Status::Skipped, detail);
+            return Some(());
+        };
+        return check_recipient(run, &s, io, mail, &from, pipelined).await;
+    };
+    let mut message = match test_message(from.as_ref(), &to, t) {
+        Ok(m) => m,
+        Err(e) => {
+            run.fail(
+                &s,
+                format!("cannot build the test message: {e}"),
+                &Symptom::Other,
+            );
+            return None;
+        }
+    };
     if pipelined {
-        send_group(run, &s, io, &format!("{mail}\r\n{rcpt}\r\nDATA\r\n")).await?;
+        send(run, &s, io, &[mail, rcpt_to(&to), Line::verb("DATA")]).await?;
         let go = group_replies(run, &s, io, &["MAIL FROM", "RCPT TO", "DATA"]).await?;
         if go.code != 354 {
             refused(run, &s, "DATA", &go);
             return None;
         }
+        message.extend_from_slice(b"QUIT\r\n");
     } else {
         command(run, &s, io, &mail, "MAIL FROM").await?;
-        command(run, &s, io, &rcpt, "RCPT TO").await?;
-        command(run, &s, io, "DATA", "DATA").await?;
+        command(run, &s, io, &rcpt_to(&to), "RCPT TO").await?;
+        command(run, &s, io, &Line::verb("DATA"), "DATA").await?;
     }
-    let mut message = format!(
-        "From: <{from}>\r\nTo: <{to}>\r\nSubject: mailcfg test message\r\nDate: {}\r\nMessage-ID: <{}@mailcfg.localhost>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThis is a test message sent by mailcfg to check that {from} can send through {}:{}.\r\n.\r\n",
-        rfc2822_now(),
-        message_id(),
-        t.host,
-        t.port
-    );
-    if pipelined {
-        message.push_str("QUIT\r\n");
-    }
-    if !matches!(
-        run.timed(io.send_raw(message.as_bytes())).await,
-        Some(Ok(()))
-    ) {
+    if !matches!(run.timed(io.send_raw(&message)).await, Some(Ok(()))) {
         run.fail(&s, "could not send the message body", &Symptom::Closed);
         return None;
     }
@@ -163,7 +146,7 @@ pub(super) async fn send_step(
         run.fail(
             &s,
             format!("end of DATA: {line}"),
-            &Symptom::Reply(line.clone()),
+            &Symptom::reply(line.clone()),
         );
         if pipelined {
             quit_sent_anyway(run);
@@ -181,14 +164,38 @@ pub(super) async fn send_step(
     Some(())
 }
 
-fn message_id() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("{}.{}", now.as_secs(), now.subsec_nanos())
-}
-
-/// The current time in RFC 2822 form (UTC).
-fn rfc2822_now() -> String {
-    chrono::Utc::now().to_rfc2822()
+/// MAIL FROM and RCPT TO with the user's own address, then RSET: nothing is sent.
+async fn check_recipient(
+    run: &mut Run<'_>,
+    s: &Started,
+    io: &mut Lines,
+    mail: Line,
+    from: &lettre::Address,
+    pipelined: bool,
+) -> Option<()> {
+    let rcpt = rcpt_to(from);
+    if pipelined {
+        let group = [mail, rcpt, Line::verb("RSET"), Line::verb("QUIT")];
+        if send(run, s, io, &group).await.is_none()
+            || group_replies(run, s, io, &["MAIL FROM", "RCPT TO", "RSET"])
+                .await
+                .is_none()
+        {
+            quit_sent_anyway(run);
+            return None;
+        }
+        run.ok(
+            s,
+            format!("MAIL FROM / RCPT TO <{from}> accepted, then RSET (nothing sent; pipelined)"),
+        );
+    } else {
+        command(run, s, io, &mail, "MAIL FROM").await?;
+        command(run, s, io, &rcpt, "RCPT TO").await?;
+        command(run, s, io, &Line::verb("RSET"), "RSET").await?;
+        run.ok(
+            s,
+            format!("MAIL FROM / RCPT TO <{from}> accepted, then RSET (nothing sent)"),
+        );
+    }
+    Some(())
 }

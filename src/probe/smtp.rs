@@ -5,14 +5,16 @@
 //! verifier, which says why a certificate was refused and describes it), and its XOAUTH2 does not
 //! answer a `334` error challenge (it fails with "mechanism does not expect a challenge"), so the
 //! server's final `535 …` line, the one the diagnosis needs, never comes. The commands the test
-//! needs (EHLO, STARTTLS, AUTH, MAIL, RCPT, RSET, DATA, QUIT) are few; this also keeps lettre out
-//! of the dependency tree.
+//! needs (EHLO, STARTTLS, AUTH, MAIL, RCPT, RSET, DATA, QUIT) are few. lettre serves for what it
+//! does well without a transport: [`lettre::Address`] (the sender and recipient, so no line break
+//! reaches MAIL FROM or RCPT TO) and the test message, built by its message builder and
+//! dot-stuffed here for DATA.
 
-use super::diagnose::Symptom;
-use super::lines::Lines;
+use super::lines::{Line, Lines, ReadError};
 use super::net::Conn;
 use super::sasl;
-use super::{Credential, Run, Started, Status, Step, Target, send};
+use super::symptom::Symptom;
+use super::{Credential, Run, Started, Status, Step, Target, read_failure, timeout_detail};
 use crate::profile::Encryption;
 
 /// One SMTP reply: its code and its lines (text after the code).
@@ -34,67 +36,79 @@ impl Reply {
     }
 }
 
+/// The code of a reply line and whether more lines follow (`250-…`), or `None` for a line that
+/// is not one.
+fn reply_line(line: &str) -> Option<(u16, bool)> {
+    let digits = line.get(..3)?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let code = digits.parse().ok()?;
+    match line.as_bytes().get(3) {
+        None | Some(b' ') => Some((code, false)),
+        Some(b'-') => Some((code, true)),
+        _ => None,
+    }
+}
+
+/// The lines of one reply, however many, read as one wait (the step's deadline) and within the
+/// reply caps; a line that is not a reply line ends it (and the caller says so).
+async fn raw_reply(
+    run: &mut Run<'_>,
+    s: &Started,
+    io: &mut Lines,
+    what: &str,
+) -> Option<Result<Vec<String>, ReadError>> {
+    let read = io.read_until(|l| !matches!(reply_line(l), Some((_, true))));
+    if let Some(r) = run.timed(read).await {
+        return Some(r);
+    }
+    let detail = timeout_detail(run, what);
+    run.fail(s, detail, &Symptom::Timeout);
+    None
+}
+
 pub(super) async fn reply(
     run: &mut Run<'_>,
     s: &Started,
     io: &mut Lines,
     what: &str,
 ) -> Option<Reply> {
-    let mut lines = Vec::new();
-    loop {
-        let line = match run.timed(io.read_line()).await {
-            None => {
-                let detail = format!("no answer to {what} within {}", run.secs());
-                run.fail(s, detail, &Symptom::Timeout);
-                return None;
-            }
-            Some(Ok(Some(l))) => l,
-            Some(Ok(None)) => {
-                let (detail, symptom) = if matches!(s.step, Step::Authenticate | Step::Send) {
-                    (
-                        format!("the server closed the connection after {what}, with no reply"),
-                        Symptom::ClosedAfterAuth,
-                    )
-                } else {
-                    (
-                        format!(
-                            "the server closed the connection (waiting for the answer to {what})"
-                        ),
-                        Symptom::Closed,
-                    )
-                };
-                run.fail(s, detail, &symptom);
-                return None;
-            }
-            Some(Err(e)) => {
-                run.fail(
-                    s,
-                    format!("reading the answer to {what}: {e}"),
-                    &Symptom::Closed,
-                );
-                return None;
-            }
-        };
-        let code = line.get(..3).and_then(|c| c.parse::<u16>().ok());
-        let sep = line.as_bytes().get(3).copied();
-        let Some(code) = code.filter(|_| matches!(sep, None | Some(b' ' | b'-'))) else {
+    let lines = match raw_reply(run, s, io, what).await? {
+        Ok(l) => l,
+        Err(e) => {
+            let after_auth = matches!(s.step, Step::Authenticate | Step::Send);
+            let (detail, symptom) = read_failure(&e, what, after_auth);
+            run.fail(s, detail, &symptom);
+            return None;
+        }
+    };
+    let mut code = 0;
+    let mut texts = Vec::with_capacity(lines.len());
+    for line in &lines {
+        let Some((c, _)) = reply_line(line) else {
             let symptom = if s.step == Step::Greeting {
-                Symptom::Garbage(line.clone())
+                Symptom::Garbage { line: line.clone() }
             } else {
-                Symptom::Reply(line.clone())
+                Symptom::reply(line.clone())
             };
             run.fail(s, format!("not an SMTP reply: {line}"), &symptom);
             return None;
         };
-        lines.push(line.get(4..).unwrap_or("").to_owned());
-        if sep != Some(b'-') {
-            return Some(Reply { code, lines });
-        }
+        code = c;
+        texts.push(line.get(4..).unwrap_or("").to_owned());
     }
+    Some(Reply { code, lines: texts })
 }
 
-async fn send(run: &mut Run<'_>, s: &Started, io: &mut Lines, text: &str) -> Option<()> {
-    match run.timed(io.send(text)).await {
+/// `lines` in one write (a pipelined group, or one command).
+pub(super) async fn send(
+    run: &mut Run<'_>,
+    s: &Started,
+    io: &mut Lines,
+    lines: &[Line],
+) -> Option<()> {
+    match run.timed(io.send_all(lines)).await {
         Some(Ok(())) => Some(()),
         Some(Err(e)) => {
             run.fail(s, format!("sending failed: {e}"), &Symptom::Closed);
@@ -113,17 +127,22 @@ pub(super) async fn command(
     run: &mut Run<'_>,
     s: &Started,
     io: &mut Lines,
-    cmd: &str,
+    cmd: &Line,
     what: &str,
 ) -> Option<Reply> {
-    send(run, s, io, cmd).await?;
+    send(run, s, io, std::slice::from_ref(cmd)).await?;
     let r = reply(run, s, io, what).await?;
     if !r.positive() {
         let line = r.last();
-        run.fail(s, format!("{what}: {line}"), &Symptom::Reply(line.clone()));
+        run.fail(s, format!("{what}: {line}"), &Symptom::reply(line.clone()));
         return None;
     }
     Some(r)
+}
+
+/// A line of base64 or of other text made by us: never holds a control character.
+fn ours(text: &str) -> Line {
+    Line::new(&[text]).unwrap_or_else(|_| Line::verb("NOOP"))
 }
 
 pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
@@ -146,7 +165,7 @@ pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
 /// EHLO; `secured` after STARTTLS, where the server no longer offers it (and need not).
 async fn ehlo(run: &mut Run<'_>, io: &mut Lines, secured: bool) -> Option<Vec<String>> {
     let s = run.begin(Step::Capabilities);
-    let r = command(run, &s, io, "EHLO mailcfg.localhost", "EHLO").await?;
+    let r = command(run, &s, io, &Line::verb("EHLO mailcfg.localhost"), "EHLO").await?;
     let caps: Vec<String> = r
         .lines
         .iter()
@@ -188,28 +207,47 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
 
     // Greeting (may be several lines).
     let s = run.begin(Step::Greeting);
-    match run.timed(io.read_line()).await {
+    let read = io.read_until(|l| !matches!(reply_line(l), Some((_, true))));
+    let lines = match run.timed(read).await {
         // Silence on a plain connection may mean an implicit-TLS port.
-        None if t.encryption != Encryption::Tls => {
+        None if t.encryption != Encryption::Tls && run.rec.received().0 == 0 => {
             run.no_greeting(&s, "SMTP").await;
             return None;
         }
-        None => {
+        None if run.rec.received().0 == 0 => {
             let detail = format!("no SMTP greeting within {}", run.secs());
             run.fail(&s, detail, &Symptom::NoGreeting);
             return None;
         }
-        Some(Ok(Some(line))) => {
-            let g = finish_greeting(run, &s, &mut io, line).await?;
-            run.ok(&s, g);
+        None => {
+            let detail = timeout_detail(run, "the connection (the greeting)");
+            run.fail(&s, detail, &Symptom::NoGreeting);
+            return None;
         }
-        Some(Ok(None)) => {
+        Some(Err(ReadError::Closed)) => {
             let detail = "the server closed the connection without a greeting";
             run.fail(&s, detail, &Symptom::Closed);
             return None;
         }
         Some(Err(e)) => {
-            run.fail(&s, format!("reading the greeting: {e}"), &Symptom::Closed);
+            let (detail, symptom) = read_failure(&e, "the connection (the greeting)", false);
+            run.fail(&s, detail, &symptom);
+            return None;
+        }
+        Some(Ok(lines)) => lines,
+    };
+    let last = lines.last().cloned().unwrap_or_default();
+    match reply_line(&last) {
+        Some((220, false)) => run.ok(&s, last),
+        // 554 "no SMTP service here", 421 "service not available": a refusal, in SMTP.
+        Some((c, false)) if (400..600).contains(&c) => {
+            let detail = format!("the server refused the session: {last}");
+            run.fail(&s, detail, &Symptom::GreetingRefused { reply: last });
+            return None;
+        }
+        _ => {
+            let detail = format!("not an SMTP greeting: {last}");
+            run.fail(&s, detail, &Symptom::Garbage { line: last });
             return None;
         }
     }
@@ -226,7 +264,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             );
             return None;
         }
-        let r = command(run, &s, &mut io, "STARTTLS", "STARTTLS").await?;
+        let r = command(run, &s, &mut io, &Line::verb("STARTTLS"), "STARTTLS").await?;
         run.ok(&s, r.last());
         io = run.upgrade(io, t, "STARTTLS").await?;
         caps = ehlo(run, &mut io, true).await?;
@@ -257,15 +295,16 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
             // The initial response on the AUTH line saves a round trip, but a line over 500 octets
             // is refused by servers that keep RFC 5321's limit (Dovecot: "500 5.5.2 Line too long");
             // then the string goes on a line of its own after the server's empty 334 (RFC 4954).
-            let one_line = format!("AUTH {} {}", sasl.mech, sasl.initial);
-            let mut r = if one_line.len() <= 500 {
-                send(run, &s, &mut io, &one_line).await?;
+            let one_line = Line::new(&["AUTH", sasl.mech, &sasl.initial]).ok()?;
+            let mut r = if one_line.as_str().len() <= 500 {
+                send(run, &s, &mut io, &[one_line]).await?;
                 reply(run, &s, &mut io, "AUTH").await?
             } else {
-                send(run, &s, &mut io, &format!("AUTH {}", sasl.mech)).await?;
+                let auth = Line::new(&["AUTH", sasl.mech]).ok()?;
+                send(run, &s, &mut io, &[auth]).await?;
                 let go = reply(run, &s, &mut io, "AUTH").await?;
                 if go.code == 334 {
-                    send(run, &s, &mut io, &sasl.initial).await?;
+                    send(run, &s, &mut io, &[ours(&sasl.initial)]).await?;
                     reply(run, &s, &mut io, "the SASL string").await?
                 } else {
                     go
@@ -278,7 +317,7 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
                     run.rec
                         .info(&format!("the server's challenge, decoded: {c}"));
                 }
-                send(run, &s, &mut io, sasl.error_answer).await?;
+                send(run, &s, &mut io, &[ours(sasl.error_answer)]).await?;
                 r = reply(run, &s, &mut io, "the answer to the challenge").await?;
             }
             if r.code != 235 {
@@ -307,10 +346,10 @@ async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Con
         );
     }
 
-    // Send: MAIL FROM and RCPT TO, then RSET, or a short message; then QUIT.
+    // Send: MAIL FROM and RCPT TO, then RSET, or a short message; then QUIT (send.rs).
     let pipelined = caps.iter().any(|c| c == "PIPELINING");
-    send::send_step(run, t, cred, pipelined, &mut io).await?;
-    send::quit(run, &mut io, pipelined).await;
+    super::send::send_step(run, t, cred, pipelined, &mut io).await?;
+    super::send::quit(run, &mut io, pipelined).await;
     Some(())
 }
 
@@ -325,7 +364,7 @@ async fn auth_login(
     use base64::Engine as _;
     use secrecy::ExposeSecret as _;
     let b64 = |v: &str| base64::engine::general_purpose::STANDARD.encode(v);
-    let mut r = command(run, s, io, "AUTH LOGIN", "AUTH LOGIN").await?;
+    let mut r = command(run, s, io, &Line::verb("AUTH LOGIN"), "AUTH LOGIN").await?;
     for (value, what) in [
         (b64(user), "the user name"),
         (b64(password.expose_secret()), "the password"),
@@ -333,7 +372,7 @@ async fn auth_login(
         if r.code != 334 {
             break;
         }
-        send(run, s, io, &value).await?;
+        send(run, s, io, &[ours(&value)]).await?;
         r = reply(run, s, io, what).await?;
     }
     if r.code != 235 {
@@ -349,32 +388,29 @@ async fn auth_login(
     Some(())
 }
 
-/// The rest of a greeting whose first line was read; the greeting's last line.
-async fn finish_greeting(
-    run: &mut Run<'_>,
-    s: &Started,
-    io: &mut Lines,
-    first: String,
-) -> Option<String> {
-    let mut line = first;
-    loop {
-        let ok = line.len() >= 3 && line.starts_with("220");
-        if !ok {
-            let symptom = if line.starts_with('4') || line.starts_with('5') {
-                Symptom::Reply(line.clone())
-            } else {
-                Symptom::Garbage(line.clone())
-            };
-            run.fail(s, format!("not an SMTP greeting: {line}"), &symptom);
-            return None;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_lines_are_read_strictly() {
+        assert_eq!(reply_line("250-PIPELINING"), Some((250, true)));
+        assert_eq!(reply_line("250 OK"), Some((250, false)));
+        assert_eq!(reply_line("221"), Some((221, false)));
+        assert_eq!(reply_line("+12 x"), None);
+        assert_eq!(reply_line("25O OK"), None);
+        assert_eq!(reply_line("250_x"), None);
+    }
+
+    proptest::proptest! {
+        /// Any reply line: parsed only when it is three digits and a space, a dash or nothing.
+        #[test]
+        fn reply_line_never_accepts_a_non_reply(line in "\\PC{0,12}") {
+            if let Some((code, more)) = reply_line(&line) {
+                proptest::prop_assert!(line.as_bytes()[..3].iter().all(u8::is_ascii_digit));
+                proptest::prop_assert_eq!(u16::try_from(line[..3].parse::<u32>().unwrap()).unwrap(), code);
+                proptest::prop_assert_eq!(more, line.as_bytes().get(3) == Some(&b'-'));
+            }
         }
-        if line.as_bytes().get(3) != Some(&b'-') {
-            return Some(line);
-        }
-        let Some(Ok(Some(next))) = run.timed(io.read_line()).await else {
-            run.fail(s, "the greeting stopped midway", &Symptom::Closed);
-            return None;
-        };
-        line = next;
     }
 }

@@ -128,8 +128,23 @@ pub fn save(profile: &Profile, path: &Path) -> Result<(), SaveError> {
     })
 }
 
-/// Atomic, private write of any file of ours (profiles, exports).
+/// Atomic, private write of any file of ours (profiles, exports). Only a regular file (or
+/// nothing) is replaced: a device, a FIFO, a folder or a symbolic link at `path` is refused.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_mode(path, bytes, 0o600)
+}
+
+/// [`write_atomic`] with another mode: a file other users must read (a monitoring textfile).
+pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    if let Err(e) = crate::files::check_replaceable(path) {
+        return Err(match e {
+            crate::files::FileError::Io(e) => e,
+            other => io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{other}; only a regular file is replaced"),
+            ),
+        });
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -142,7 +157,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     {
         use std::os::unix::fs::PermissionsExt;
         tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o600))?;
+            .set_permissions(fs::Permissions::from_mode(mode))?;
     }
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
@@ -153,43 +168,39 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 fn read_text(path: &Path) -> Result<String, Finding> {
+    use crate::files::FileError;
     let problem = |message: String, fix: &str| Finding::error(Vec::new(), message, fix);
-    let meta = match fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(problem(
-                "no such file".into(),
-                "check the path, or start from an example profile in assets/",
-            ));
-        }
-        Err(e) => {
-            return Err(problem(
-                format!("cannot read the file: {e}"),
-                "check the path and its permissions",
-            ));
-        }
-    };
-    if meta.is_dir() {
-        return Err(problem(
+    let bytes = crate::files::read_limited(path, MAX_FILE_BYTES).map_err(|e| match e {
+        FileError::NotFound => problem(
+            "no such file".into(),
+            "check the path, or start from an example profile in assets/",
+        ),
+        FileError::NotRegular(crate::files::Kind::Folder) => problem(
             "this is a folder, not a profile file".into(),
             "give the path of a .toml or .json profile inside it",
-        ));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(problem(
-            format!(
-                "the file is {:.1} MB; a profile is a few kilobytes (at most {} KB are read)",
-                bytes_to_mb(meta.len()),
-                MAX_FILE_BYTES / 1024
-            ),
+        ),
+        FileError::NotRegular(kind) => problem(
+            format!("this is {kind}, not a profile file (only regular files are read)"),
+            "give the path of a .toml or .json profile file",
+        ),
+        FileError::TooLarge { size, .. } => problem(
+            match size {
+                Some(n) => format!(
+                    "the file is {:.1} MB; a profile is a few kilobytes (at most {} KB are read)",
+                    bytes_to_mb(n),
+                    MAX_FILE_BYTES / 1024
+                ),
+                None => format!(
+                    "the file holds more than {} KB; a profile is a few kilobytes",
+                    MAX_FILE_BYTES / 1024
+                ),
+            },
             "check that this is the profile you meant",
-        ));
-    }
-    let bytes = fs::read(path).map_err(|e| {
-        problem(
+        ),
+        FileError::Io(e) => problem(
             format!("cannot read the file: {e}"),
-            "check its permissions",
-        )
+            "check the path and its permissions",
+        ),
     })?;
     if bytes.contains(&0) {
         return Err(problem(

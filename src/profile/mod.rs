@@ -2,19 +2,25 @@
 //! mailboxes (IMAP or POP3). The key names and values are a contract with users and outside checks
 //! (see README, "Profile file"); this module knows nothing of the network.
 
+pub mod ca;
 mod file;
 mod locate;
 pub mod presets;
 mod validate;
+mod values;
 
 use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-pub use file::{Format, LoadError, SaveError, load, load_str, save, to_string, write_atomic};
+pub use file::{
+    Format, LoadError, MAX_FILE_BYTES, SaveError, load, load_str, save, to_string, write_atomic,
+    write_atomic_mode,
+};
 pub use locate::{Position, Seg};
 pub use validate::{Finding, SECRET_EXPIRY_WARNING_DAYS, Severity, days_until, validate};
+pub use values::{mail_address, shown};
 
 /// The newest file `version` this build reads and writes.
 pub const CURRENT_VERSION: u32 = 1;
@@ -120,6 +126,8 @@ pub struct Mailbox {
     #[serde(deserialize_with = "port")]
     pub port: u16,
     pub encryption: Encryption,
+    /// The address it signs in as; empty (or absent) with a delegated account: the signed-in user.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub user: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,

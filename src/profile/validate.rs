@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::locate::{Position, Seg};
+use super::values::shown;
 use super::{Account, Encryption, Flow, Profile, Protocol, Provider};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -128,6 +129,7 @@ pub fn validate(profile: &Profile, base_dir: Option<&Path>) -> Vec<Finding> {
     check_transports(profile, &mut out);
     check_mailboxes(profile, &mut out);
     check_settings(profile, base_dir, &mut out);
+    super::values::check_text(profile, &mut out);
     out
 }
 
@@ -147,7 +149,7 @@ fn account_ref(profile: &Profile, name: Option<&String>, path: Vec<Seg>, out: &m
         let known: Vec<&str> = profile.accounts.iter().map(|a| a.name.as_str()).collect();
         out.push(Finding::error(
             path,
-            format!("`{n}` names no connected account in this profile"),
+            format!("`{}` names no connected account in this profile", shown(n)),
             &if known.is_empty() {
                 "add an [[accounts]] entry with this name, or remove `account` to use a password"
                     .to_owned()
@@ -158,6 +160,14 @@ fn account_ref(profile: &Profile, name: Option<&String>, path: Vec<Seg>, out: &m
     }
 }
 
+/// Whether the target's account signs a user in (delegated, device code): an empty user name then
+/// means the signed-in user, whom the sign-in names.
+fn signs_in_as_user(profile: &Profile, account: Option<&str>) -> bool {
+    account
+        .and_then(|a| profile.account(a))
+        .is_some_and(|a| a.flow != crate::profile::Flow::AppOnly)
+}
+
 fn check_transports(profile: &Profile, out: &mut Vec<Finding>) {
     for (i, t) in profile.transports.iter().enumerate() {
         let here = |field: &str| at("transports", i, field);
@@ -165,10 +175,14 @@ fn check_transports(profile: &Profile, out: &mut Vec<Finding>) {
         check_host(&t.host, here("host"), out);
         check_encryption(t.port, t.encryption, Service::Smtp, here("encryption"), out);
         account_ref(profile, t.account.as_ref(), here("account"), out);
-        if t.auth && t.username.as_deref().is_none_or(|u| u.trim().is_empty()) {
+        super::values::check_sender(t, here("username"), out);
+        if t.auth
+            && t.username.as_deref().is_none_or(|u| u.trim().is_empty())
+            && !signs_in_as_user(profile, t.account.as_deref())
+        {
             out.push(Finding::error(
                 here("username"),
-                format!("transport \"{}\" authenticates but has no username", t.name),
+                format!("transport \"{}\" authenticates but has no username", shown(&t.name)),
                 "set `username` to the mailbox address that signs in (for XOAUTH2, the address the token acts for)",
             ));
         }
@@ -177,7 +191,7 @@ fn check_transports(profile: &Profile, out: &mut Vec<Finding>) {
                 here("auth"),
                 format!(
                     "transport \"{}\" names an account but `auth = false`, so no token is sent",
-                    t.name
+                    shown(&t.name)
                 ),
                 "set `auth = true` to sign in with XOAUTH2, or remove `account`",
             ));
@@ -196,10 +210,10 @@ fn check_mailboxes(profile: &Profile, out: &mut Vec<Finding>) {
         };
         check_encryption(m.port, m.encryption, service, here("encryption"), out);
         account_ref(profile, m.account.as_ref(), here("account"), out);
-        if m.user.trim().is_empty() {
+        if m.user.trim().is_empty() && !signs_in_as_user(profile, m.account.as_deref()) {
             out.push(Finding::error(
                 here("user"),
-                format!("mailbox \"{}\" has no user", m.name),
+                format!("mailbox \"{}\" has no user", shown(&m.name)),
                 "set `user` to the mailbox address (for app-only access, the mailbox the app was granted)",
             ));
         }
@@ -210,10 +224,10 @@ fn check_settings(profile: &Profile, base_dir: Option<&Path>, out: &mut Vec<Find
     let key = |a: &str, b: &str| vec![Seg::Key(a.into()), Seg::Key(b.into())];
     if let Some(ca) = &profile.tls.ca_file {
         let full = base_dir.map_or_else(|| ca.clone(), |d| d.join(ca));
-        if !full.is_file() {
+        if let Err(why) = super::ca::certificates(&full) {
             out.push(Finding::error(
                 key("tls", "ca_file"),
-                format!("the CA file {} does not exist", full.display()),
+                format!("the CA file {} {why}", shown(&full.display().to_string())),
                 "give the path of a PEM certificate file (relative paths start at the profile's folder), or remove `ca_file`",
             ));
         }
@@ -249,7 +263,8 @@ fn duplicates<'a>(names: impl Iterator<Item = &'a str>, section: &str, out: &mut
                     Seg::Key("name".into()),
                 ],
                 format!(
-                    "the name \"{name}\" is used twice in {section} (entries {} and {})",
+                    "the name \"{}\" is used twice in {section} (entries {} and {})",
+                    shown(name),
                     first + 1,
                     i + 1
                 ),
@@ -271,7 +286,7 @@ fn check_name(name: &str, path: Vec<Seg>, out: &mut Vec<Finding>) {
 
 fn check_account(a: &Account, here: &dyn Fn(&str) -> Vec<Seg>, out: &mut Vec<Finding>) {
     check_name(&a.name, here("name"), out);
-    let who = format!("account \"{}\"", a.name);
+    let who = format!("account \"{}\"", shown(&a.name));
     if a.provider == Provider::Microsoft {
         match a.tenant.as_deref() {
             None | Some("") => out.push(Finding::error(
@@ -286,9 +301,12 @@ fn check_account(a: &Account, here: &dyn Fn(&str) -> Vec<Seg>, out: &mut Vec<Fin
             out.push(Finding::error(
                 here("client_id"),
                 if looks_like_mail {
-                    format!("{who}: the client ID \"{}\" is an email address, not an application ID", a.client_id)
+                    format!("{who}: the client ID \"{}\" is an email address, not an application ID", shown(&a.client_id))
+                } else if looks_like_secret(&a.client_id) {
+                    // Never echoed: this file gets mailed and pasted into tickets.
+                    format!("{who}: the client ID is not a GUID, and it looks like a client secret's Value ({} characters, not shown); if it is one, create a new secret, since this one was exposed", a.client_id.chars().count())
                 } else {
-                    format!("{who}: the client ID \"{}\" is not a GUID", a.client_id)
+                    format!("{who}: the client ID \"{}\" is not a GUID", shown(&a.client_id))
                 },
                 "copy the Application (client) ID from Entra ID → App registrations → your app → Overview (it looks like 00000000-0000-0000-0000-000000000000)",
             ));
@@ -301,7 +319,7 @@ fn check_account(a: &Account, here: &dyn Fn(&str) -> Vec<Seg>, out: &mut Vec<Fin
         {
             out.push(Finding::error(
                 here("enterprise_object_id"),
-                format!("{who}: the enterprise object ID \"{id}\" is not a GUID"),
+                format!("{who}: the enterprise object ID \"{}\" is not a GUID", shown(id)),
                 "copy the Object ID from Entra ID → Enterprise applications → your app (not the one under App registrations)",
             ));
         }
@@ -354,14 +372,14 @@ fn check_tenant(t: &str, flow: Flow, path: Vec<Seg>, who: &str, out: &mut Vec<Fi
         if flow == Flow::AppOnly {
             out.push(Finding::error(
                 path,
-                format!("{who}: app-only sign-in needs your own tenant, not \"{t}\" (Entra answers AADSTS9001023)"),
+                format!("{who}: app-only sign-in needs your own tenant, not \"{}\" (Entra answers AADSTS9001023)", shown(t)),
                 "set `tenant` to your Directory (tenant) ID or your domain, e.g. contoso.onmicrosoft.com",
             ));
         }
     } else if !is_guid(t) && !is_domain(t) {
         out.push(Finding::error(
             path,
-            format!("{who}: the tenant \"{t}\" is neither a GUID nor a domain name"),
+            format!("{who}: the tenant \"{}\" is neither a GUID nor a domain name", shown(t)),
             "use the Directory (tenant) ID from Entra ID → Overview, or a verified domain such as contoso.onmicrosoft.com (\"organizations\" or \"common\" for delegated sign-in)",
         ));
     }
@@ -427,7 +445,7 @@ fn secret_expiry(date: &str, path: Vec<Seg>, who: &str, out: &mut Vec<Finding>) 
     match days_until(date, std::time::SystemTime::now()) {
         None => out.push(Finding::error(
             path,
-            format!("{who}: the secret's expiry \"{date}\" is not a date"),
+            format!("{who}: the secret's expiry \"{}\" is not a date", shown(date)),
             "write it as YYYY-MM-DD, e.g. 2027-06-30 (the Expires column under Certificates & secrets)",
         )),
         Some(d) if d < 0 => out.push(Finding::warning(path, format!("{who}: the client secret expired on {date}: sign-ins fail with AADSTS7000222"), fix)),
@@ -483,13 +501,15 @@ fn check_host(host: &str, path: Vec<Seg>, out: &mut Vec<Finding>) {
     if let Err(why) = host_syntax(host) {
         out.push(Finding::error(
             path,
-            format!("the host \"{host}\" {why}"),
+            format!("the host \"{}\" {why}", shown(host)),
             "give a host name such as outlook.office365.com, or an IP address, without a scheme, port or path",
         ));
     }
 }
 
-/// RFC 1123 host names, IPv4 and IPv6 addresses (bracketed or not).
+/// RFC 1123 host names and IP addresses, in the forms the test can connect to: IPv4 as four
+/// numbers (`127.1` and `2130706433` resolve on some systems and not on others, and no
+/// certificate names them) and IPv6 without brackets (the brackets belong to URLs).
 pub fn host_syntax(host: &str) -> Result<(), String> {
     if host.is_empty() {
         return Err("is empty".into());
@@ -497,20 +517,39 @@ pub fn host_syntax(host: &str) -> Result<(), String> {
     if host.contains("://") {
         return Err("is a URL, not a host name".into());
     }
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    if bare.parse::<IpAddr>().is_ok() {
+    if let Some(bare) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return Err(if bare.parse::<std::net::Ipv6Addr>().is_ok() {
+            format!("is an IPv6 address in brackets; write it without them: {bare}")
+        } else {
+            "is in brackets; give a host name or an IP address without them".into()
+        });
+    }
+    if host.parse::<IpAddr>().is_ok() {
         return Ok(());
     }
     if host.contains(':') {
         return Err("contains a `:`; the port goes in its own field".into());
     }
     if host.len() > 253 {
-        return Err("is longer than 253 characters".into());
+        return Err(format!(
+            "is {} characters long; a host name has at most 253",
+            host.len()
+        ));
     }
     let name = host.strip_suffix('.').unwrap_or(host);
+    let numeric = |l: &str| {
+        !l.is_empty()
+            && (l.chars().all(|c| c.is_ascii_digit())
+                || l.strip_prefix("0x")
+                    .or_else(|| l.strip_prefix("0X"))
+                    .is_some_and(|h| h.chars().all(|c| c.is_ascii_hexdigit())))
+    };
+    if name.split('.').all(numeric) {
+        return Err(
+            "is an IPv4 address in a short or numeric form; write it as four numbers, such as 127.0.0.1"
+                .into(),
+        );
+    }
     for label in name.split('.') {
         if label.is_empty() {
             return Err("has an empty part between dots".into());
@@ -525,10 +564,25 @@ pub fn host_syntax(host: &str) -> Result<(), String> {
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
         {
-            return Err(format!("contains `{c}`, which a host name cannot"));
+            return Err(format!(
+                "contains `{}`, which a host name cannot",
+                c.escape_default()
+            ));
         }
     }
     Ok(())
+}
+
+/// What an Entra client secret's Value looks like: about 40 characters with a `~` in them (the
+/// portal's current form) or otherwise long and mixed, where a client ID is a GUID.
+fn looks_like_secret(s: &str) -> bool {
+    let n = s.chars().count();
+    let charset = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '~' | '.' | '_' | '-'));
+    charset
+        && (30..=48).contains(&n)
+        && (s.contains('~') || (s.chars().any(|c| c.is_ascii_digit()) && !s.contains('-')))
 }
 
 pub fn is_guid(s: &str) -> bool {
@@ -548,7 +602,8 @@ fn is_domain(s: &str) -> bool {
 fn check_url(url: &str, redirect: bool) -> Result<(), String> {
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(format!(
-            "\"{url}\" is not an address (no http:// or https://)"
+            "\"{}\" is not an address (no http:// or https://)",
+            shown(url)
         ));
     };
     let host_port = rest.split(['/', '?', '#']).next().unwrap_or_default();
@@ -565,10 +620,15 @@ fn check_url(url: &str, redirect: bool) -> Result<(), String> {
             Ok(())
         }
         "http" => Err(format!(
-            "\"{url}\" uses http for a host that is not this computer"
+            "\"{}\" uses http for a host that is not this computer",
+            shown(url)
         )),
         _ if redirect && !host.is_empty() => Ok(()), // custom-scheme redirects are the provider's call
-        _ => Err(format!("\"{url}\" has an unsupported scheme `{scheme}`")),
+        _ => Err(format!(
+            "\"{}\" has an unsupported scheme `{}`",
+            shown(url),
+            shown(scheme)
+        )),
     }
 }
 
@@ -583,8 +643,8 @@ mod tests {
             "localhost",
             "127.0.0.1",
             "::1",
-            "[::1]",
             "mail-1.example.org.",
+            "1password.example",
         ] {
             assert_eq!(host_syntax(ok), Ok(()), "{ok}");
         }
@@ -596,9 +656,19 @@ mod tests {
             "a_b.c",
             "host:993",
             "exa mple.com",
+            "[::1]",
+            "127.1",
+            "2130706433",
+            "0x7f000001",
+            "mail\r\nhost",
         ] {
             assert!(host_syntax(bad).is_err(), "{bad}");
         }
+        assert!(looks_like_secret(
+            "Lab8Q~abcdefghijklmnopqrstuvwxyz0123456789"
+        ));
+        assert!(!looks_like_secret("9e5f94bc-e8a4-4e73-b8be-63364c29d753"));
+        assert!(!looks_like_secret("my-app"));
     }
 
     #[test]

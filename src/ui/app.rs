@@ -143,7 +143,8 @@ impl App {
         });
         let last = config_dir
             .as_ref()
-            .and_then(|d| std::fs::read_to_string(d.join(LAST_FILE)).ok())
+            .and_then(|d| crate::files::read_limited(&d.join(LAST_FILE), 64 * 1024).ok())
+            .and_then(|b| String::from_utf8(b).ok())
             .map(|s| PathBuf::from(s.trim()));
         let (profile, path) = match opts.open.or(last) {
             Some(p) => match profile::load(&p) {
@@ -510,7 +511,14 @@ impl App {
         {
             self.engine.cancel(job);
         }
-        let send_to = Some(self.send_to.trim().to_owned()).filter(|s| !s.is_empty());
+        let send_to = match send_to_address(&self.send_to) {
+            Ok(a) => a,
+            Err(why) => {
+                // The field shows why (forms.rs); nothing is sent to an address that is not one.
+                self.status = Some((true, format!("Not tested: \"Send test to\" {why}.")));
+                return;
+            }
+        };
         let base_dir = self.base_dir();
         let job = super::testview::start(
             &mut self.engine,
@@ -573,18 +581,27 @@ impl App {
         }
     }
 
+    /// A sign-in ended: its token (or refusal) is new evidence for every test shown.
+    fn signed_in(
+        &mut self,
+        job: JobId,
+        account: String,
+        r: Result<TokenInfo, crate::engine::SignInFailure>,
+    ) {
+        let current = matches!(self.sign_ins.get(&account), Some(SignIn::Waiting { job: j, .. }) if *j == job);
+        if current {
+            self.sign_ins.insert(
+                account,
+                r.map_or_else(SignIn::Failed, |t| SignIn::Done(Box::new(t))),
+            );
+            super::evidence::rediagnose(&self.profile, &self.sign_ins, &mut self.tests);
+        }
+    }
+
     fn apply(&mut self, job: JobId, kind: Job, update: Update) {
         match (kind, update) {
             (Job::SignIn(account), Update::Flow(e)) => self.flow_event(job, &account, e),
-            (Job::SignIn(account), Update::SignedIn(r)) => {
-                let current = matches!(self.sign_ins.get(&account), Some(SignIn::Waiting { job: j, .. }) if *j == job);
-                if current {
-                    self.sign_ins.insert(
-                        account,
-                        r.map_or_else(SignIn::Failed, |t| SignIn::Done(Box::new(t))),
-                    );
-                }
-            }
+            (Job::SignIn(account), Update::SignedIn(r)) => self.signed_in(job, account, *r),
             (Job::Secret(account), Update::SecretStored(r)) => {
                 self.status = Some(match r {
                     Ok(()) => {
@@ -664,10 +681,14 @@ impl App {
                 });
             }
             (Job::Test(target), u) => {
+                let done = matches!(u, Update::Tested(_));
                 if let Some(run) = self.tests.get_mut(&target)
                     && run.job == Some(job)
                 {
                     run.apply(u);
+                    if done {
+                        super::evidence::rediagnose(&self.profile, &self.sign_ins, &mut self.tests);
+                    }
                 }
             }
             _ => {}
@@ -756,4 +777,13 @@ fn config_dir() -> Option<PathBuf> {
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
     };
     base.map(|b| b.join("mailcfg"))
+}
+
+/// The "Send test to" field: empty is no message; anything else must be a mail address.
+pub fn send_to_address(text: &str) -> Result<Option<lettre::Address>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    crate::profile::mail_address(t).map(Some)
 }

@@ -1,14 +1,11 @@
 //! The set-up checklist under a Microsoft account: the portal and Exchange steps with their state
 //! from the last sign-in and tests, the first failing step highlighted with its PowerShell lines.
 
-use std::time::SystemTime;
-
 use eframe::egui::{self, RichText};
 
-use super::app::{App, SignIn};
+use super::app::App;
 use super::widgets::{self, Dot};
-use crate::checklist::{self, Item, SignInSeen, State};
-use crate::probe::Report;
+use crate::checklist::{Item, State};
 use crate::profile::Provider;
 
 pub fn show(app: &App, ui: &mut egui::Ui, i: usize) {
@@ -16,19 +13,7 @@ pub fn show(app: &App, ui: &mut egui::Ui, i: usize) {
     if a.provider != Provider::Microsoft {
         return;
     }
-    let seen = match app.sign_ins.get(&a.name) {
-        Some(SignIn::Done(t)) => SignInSeen::Token {
-            problems: &t.problems,
-        },
-        Some(SignIn::Failed(e)) => SignInSeen::Failed(e.code.as_deref()),
-        _ => SignInSeen::NotYet,
-    };
-    let reports: Vec<&Report> = app
-        .tests
-        .values()
-        .filter_map(|t| t.report.as_ref())
-        .collect();
-    let items = checklist::checklist(&app.profile, a, seen, &reports, SystemTime::now());
+    let items = super::evidence::checklist(&app.profile, &a.name, &app.sign_ins, &app.tests);
     ui.add_space(12.0);
     ui.separator();
     ui.heading("Set-up checklist");

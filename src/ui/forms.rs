@@ -403,12 +403,17 @@ fn transport(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) 
         if t.auth && t.account.is_none() {
             save_pw = password_row(ui, &mut app.secret_input);
         }
+        let send_to_note: Vec<Note> = super::app::send_to_address(&app.send_to)
+            .err()
+            .map(|why| Note::error(format!("this {why}")))
+            .into_iter()
+            .collect();
         text_row(
             ui,
             "Send test to",
             &mut app.send_to,
             "optional: an address that gets a short test message",
-            &[],
+            &send_to_note,
         );
     });
     let target = Target::Transport(t.name.clone());

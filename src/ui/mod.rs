@@ -4,6 +4,7 @@
 
 pub mod app;
 mod checklist_view;
+mod evidence;
 mod forms;
 mod signin;
 pub mod testview;

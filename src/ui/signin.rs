@@ -10,7 +10,6 @@ use eframe::egui::{self, RichText};
 use super::app::{App, SignIn};
 use super::widgets;
 use crate::engine::{SecretSource, TokenInfo};
-use crate::oauth::claims;
 use crate::profile::Flow;
 
 pub fn show(app: &mut App, ui: &mut egui::Ui, i: usize) {
@@ -212,9 +211,12 @@ fn card(ui: &mut egui::Ui, t: &TokenInfo) {
         });
 }
 
-fn problem(ui: &mut egui::Ui, p: &claims::Problem) {
+fn problem(ui: &mut egui::Ui, p: &crate::diagnosis::Diagnosis) {
     widgets::callout(ui, true, |ui| {
         ui.strong(&p.title);
+        for e in &p.evidence {
+            ui.label(format!("Because {e}."));
+        }
         ui.label(format!("Fix: {}", p.fix));
     });
 }

@@ -64,7 +64,7 @@ impl TestRun {
             Update::Tested(r) => {
                 self.steps.clone_from(&r.steps);
                 self.transcript.clone_from(&r.transcript);
-                self.report = Some(r);
+                self.report = Some(*r);
                 self.job = None;
             }
             Update::TestNotStarted(e) => {
@@ -100,7 +100,7 @@ pub fn start(
     profile: &Profile,
     base_dir: Option<&Path>,
     target: &Target,
-    send_to: Option<String>,
+    send_to: Option<lettre::Address>,
 ) -> JobId {
     let t = match target {
         Target::Mailbox(n) => profile
@@ -183,12 +183,24 @@ pub fn show(ui: &mut egui::Ui, run: &TestRun) {
             widgets::callout(ui, true, |ui| {
                 ui.strong(&d.title);
                 ui.label(format!("Cause: {}", d.cause));
+                for e in &d.evidence {
+                    ui.label(RichText::new(format!("Because {e}.")).weak());
+                }
                 ui.label(format!("Fix: {}", d.fix));
                 for c in &d.commands {
                     ui.horizontal_top(|ui| {
                         widgets::copy_button(ui, "Copy", c);
                         ui.add(egui::Label::new(RichText::new(c).monospace()).wrap());
                     });
+                }
+                if !d.alternatives.is_empty() {
+                    ui.label(RichText::new("The evidence cannot rule out:").strong());
+                    for a in &d.alternatives {
+                        ui.label(format!(
+                            "{} — to tell them apart, {}",
+                            a.title, a.tell_apart
+                        ));
+                    }
                 }
             });
         }

@@ -5,8 +5,11 @@
 # so a system instance the package may start does not matter (own ports and base_dir).
 set -euo pipefail
 # chromium is the browser of the delegated sign-in tests; dbus-daemon (dbus-run-session) and
-# gnome-keyring give the keyring tests a real Secret Service.
-packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond openssl curl chromium dbus-daemon gnome-keyring)
+# gnome-keyring give the keyring tests a real Secret Service; prometheus brings promtool, which
+# checks `mailcfg check --format prometheus` (its server is never started here); systemd brings
+# systemd-analyze for the monitoring timer's units. GNU time measures the peak memory of the
+# fault tests' children (tests/support/child.rs).
+packages=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond openssl curl chromium dbus-daemon gnome-keyring prometheus systemd time)
 missing=()
 # One dpkg-query for all: unknown packages print nothing, so compare against the list.
 installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null | awk '/ install ok installed$/ {print $1}' || true)

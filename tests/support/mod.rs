@@ -26,8 +26,11 @@
 //!   `dovecot_log_text()`, `dovecot_pid()`, `dir()`, `deliver(user, rfc822)` (seeds a message),
 //!   `make_mailbox_unreachable(user)`.
 //! - `split_front()`: a [`split::SplitFront`] (each reply line its own write, no TCP_NODELAY).
-//! - Modules: [`http`] (tiny HTTP client for the IdP), [`tls`] (rustls client: connect, STARTTLS
-//!   upgrade, read_line), [`idp`] (configuration types, [`idp::MsError`], [`idp::defaults`]).
+//! - Modules: [`fake`] (misbehaving servers for fault injection: floods, trickles, echoes, an
+//!   HTTP server with one answer), [`child`] (the `mailcfg` binary as a child: time limit, peak
+//!   memory, stdout to /dev/full or a closed pipe, SIGINT), [`http`] (tiny HTTP client for the
+//!   IdP), [`tls`] (rustls client: connect, STARTTLS upgrade, read_line), [`split`] (the
+//!   split-write front), [`idp`] (configuration types, [`idp::MsError`], [`idp::defaults`]).
 //!
 //! Each instance has its own tempdir, ports and Dovecot `instance_name`; any number run side by
 //! side. Dropping [`TestServers`] kills Dovecot (by pid, SIGKILL, then reaps it), stops the IdP and
@@ -36,7 +39,9 @@
 //! against orphans when a test process is killed).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each test crate uses a part
 
+pub mod child;
 pub mod dovecot;
+pub mod fake;
 pub mod http;
 pub mod idp;
 pub mod pki;
@@ -98,6 +103,11 @@ pub struct Options {
     /// (Exchange without an application access policy): Dovecot compares only the domain of the
     /// login name with the domain introspection answers. For benchmarks of many mailboxes.
     pub app_opens_domain: bool,
+    /// Exchange-like checks per protocol (see [`dovecot::Settings::per_protocol`]): the IdP
+    /// refuses a token that lacks the protocol's role or scope, an app whose
+    /// [`idp::App::exchange_registered`] is off, and [`idp::Config::protocols_off`]; homes are
+    /// per protocol ([`TestServers::make_mailbox_unreachable_over`]).
+    pub per_protocol: bool,
 }
 
 impl Default for Options {
@@ -109,6 +119,7 @@ impl Default for Options {
             introspection_timeout: Duration::from_secs(5),
             sink_spool: None,
             app_opens_domain: false,
+            per_protocol: false,
         }
     }
 }
@@ -150,6 +161,7 @@ impl TestServers {
             auth_mechanisms: options.auth_mechanisms,
             mailboxes_only: options.mailboxes_only,
             app_opens_domain: options.app_opens_domain,
+            per_protocol: options.per_protocol,
         };
         let dovecot = dovecot::start(&settings).await?;
         let d = dovecot.ports;
@@ -267,8 +279,25 @@ impl TestServers {
     /// Makes `user`'s home one the mail processes can't enter: login succeeds, then opening the
     /// mailbox fails with an internal error (Exchange's "authenticated but not connected", case 1).
     pub fn make_mailbox_unreachable(&self, user: &str) -> Result<()> {
+        Self::lock_home(&self.dir.path().join("home").join(user.to_lowercase()))
+    }
+
+    /// With [`Options::per_protocol`]: `user`'s mailbox unreachable over one protocol only
+    /// (`imap`, `pop3`): that protocol signs in and then cannot open it, the others can.
+    pub fn make_mailbox_unreachable_over(&self, service: &str, user: &str) -> Result<()> {
+        Self::lock_home(
+            &self
+                .dir
+                .path()
+                .join("home")
+                .join(service)
+                .join(user.to_lowercase()),
+        )
+    }
+
+    fn lock_home(home: &Path) -> Result<()> {
         use std::os::unix::fs::PermissionsExt as _;
-        let home = self.dir.path().join("home").join(user.to_lowercase());
+        let home = home.to_path_buf();
         std::fs::create_dir_all(&home)?;
         // As root: owned by root, so the mail uid (nobody) can't enter. Otherwise mode 000 suffices.
         let _ = std::os::unix::fs::chown(&home, Some(0), Some(0));

@@ -54,11 +54,42 @@ pub(super) fn config(s: &Settings, id: &Identity, ports: &Ports, instance: &str)
     let (cert, key) = (s.pki.cert.display(), s.pki.key.display());
     let userdb = if s.mailboxes_only.is_some() {
         format!("driver = passwd-file\n  args = {t}/users")
+    } else if s.per_protocol {
+        format!(
+            "driver = static\n  args = uid={} gid={} home={t}/home/%s/%u",
+            id.uid, id.gid
+        )
     } else {
         format!(
             "driver = static\n  args = uid={} gid={} home={t}/home/%u",
             id.uid, id.gid
         )
+    };
+    let password = super::super::PLAIN_PASSWORD;
+    // The passdbs: one for all protocols, or (per_protocol) one set per protocol, each oauth2
+    // passdb with its own introspection address.
+    let passdbs = |ext: &str, indent: &str| {
+        format!(
+            "{indent}passdb {{\n{indent}  driver = oauth2\n{indent}  mechanisms = xoauth2 oauthbearer\n{indent}  args = {t}/{ext}\n{indent}}}\n{indent}passdb {{\n{indent}  driver = static\n{indent}  mechanisms = plain\n{indent}  args = password={password}\n{indent}}}\n"
+        )
+    };
+    let passdb = if s.per_protocol {
+        // The auth process starts on the passdbs outside any protocol (PLAIN needs one there);
+        // each protocol then looks up its own.
+        let plain = format!(
+            "passdb {{\n  driver = static\n  mechanisms = plain\n  args = password={password}\n}}\n"
+        );
+        let mut all = plain;
+        for p in ["imap", "pop3", "submission"] {
+            let _ = writeln!(
+                all,
+                "protocol {p} {{\n{}}}",
+                passdbs(&format!("oauth2-{p}.conf.ext"), "  ")
+            );
+        }
+        all
+    } else {
+        passdbs("oauth2.conf.ext", "")
     };
     let listener = |name: &str, addr: Option<Ipv4Addr>, port: u16, ssl: bool| {
         let mut b = format!("  inet_listener {name} {{\n    port = {port}\n");
@@ -100,17 +131,7 @@ auth_failure_delay = 0
 auth_verbose = yes
 auth_debug = no
 auth_username_format = %Lu
-passdb {{
-  driver = oauth2
-  mechanisms = xoauth2 oauthbearer
-  args = {t}/oauth2.conf.ext
-}}
-passdb {{
-  driver = static
-  mechanisms = plain
-  args = password={password}
-}}
-userdb {{
+{passdb}userdb {{
   {userdb}
 }}
 mail_location = maildir:~/Maildir
@@ -132,7 +153,6 @@ service imap-urlauth-login {{
         iuser = id.internal_user,
         igroup = id.internal_group,
         mechs = s.auth_mechanisms,
-        password = super::super::PLAIN_PASSWORD,
         sink = s.sink_port,
         imap = service(
             "imap-login",
@@ -169,19 +189,24 @@ service imap-urlauth-login {{
 /// Writes the files Dovecot reads, once per start (ports change between attempts).
 pub(super) fn write_files(s: &Settings, id: &Identity) -> Result<()> {
     let t = s.dir;
-    std::fs::write(
-        t.join("oauth2.conf.ext"),
+    let ext = |url: &str| {
         format!(
-            "introspection_mode = post\nintrospection_url = {}\nusername_attribute = email\nactive_attribute = active\nactive_value = true\ntimeout_msecs = {}\n{}",
-            s.introspect_url,
+            "introspection_mode = post\nintrospection_url = {url}\nusername_attribute = email\nactive_attribute = active\nactive_value = true\ntimeout_msecs = {}\n{}",
             s.introspection_timeout.as_millis(),
             if s.app_opens_domain {
                 "username_format = %d\n"
             } else {
                 ""
             }
-        ),
-    )?;
+        )
+    };
+    std::fs::write(t.join("oauth2.conf.ext"), ext(&s.introspect_url))?;
+    for p in ["imap", "pop3", "submission"] {
+        std::fs::write(
+            t.join(format!("oauth2-{p}.conf.ext")),
+            ext(&format!("{}/{p}", s.introspect_url)),
+        )?;
+    }
     if let Some(users) = &s.mailboxes_only {
         // passwd-file: user:password:uid:gid:gecos:home:shell:extra
         let lines = users.iter().fold(String::new(), |mut out, u| {
@@ -202,5 +227,12 @@ pub(super) fn write_files(s: &Settings, id: &Identity) -> Result<()> {
     let home = t.join("home");
     std::fs::create_dir_all(&home)?;
     std::os::unix::fs::chown(&home, Some(id.uid), Some(id.gid))?;
+    if s.per_protocol {
+        for p in ["imap", "pop3", "submission"] {
+            let dir = home.join(p);
+            std::fs::create_dir_all(&dir)?;
+            std::os::unix::fs::chown(&dir, Some(id.uid), Some(id.gid))?;
+        }
+    }
     Ok(())
 }

@@ -56,6 +56,10 @@ pub struct Settings<'a> {
     /// Compare only the domain of the login name with introspection's answer
     /// (`username_format = %d`): one app-only token opens every mailbox of that domain.
     pub app_opens_domain: bool,
+    /// Exchange-like: each protocol asks its own introspection address (`…/introspect/imap`), so
+    /// the IdP can check the protocol's role or scope, and each protocol has its own homes
+    /// (`home/<protocol>/<user>`), so one protocol can lose a mailbox the others still open.
+    pub per_protocol: bool,
 }
 
 /// The running server. Dropping it kills Dovecot (SIGKILL: all its processes are gone and the

@@ -55,6 +55,9 @@ pub struct App {
     pub app_mailbox: Option<String>,
     /// Service principal object id (`oid` of app-only tokens).
     pub object_id: String,
+    /// Exchange knows the app's service principal (`New-ServicePrincipal` was run). `false`:
+    /// the per-protocol introspection refuses its app-only tokens everywhere.
+    pub exchange_registered: bool,
 }
 
 impl App {
@@ -70,6 +73,7 @@ impl App {
             roles: Vec::new(),
             app_mailbox: None,
             object_id: errors::guid(),
+            exchange_registered: true,
         }
     }
     /// A confidential client with `secret`, otherwise as [`App::public`].
@@ -128,6 +132,9 @@ pub struct Config {
     /// Answer every token request with this error.
     pub token_error: Option<MsError>,
     pub introspection: Introspection,
+    /// Protocols switched off per mailbox, as `(service, address)` with service `imap`, `pop3`
+    /// or `submission`: the per-protocol introspection refuses tokens for that mailbox there.
+    pub protocols_off: Vec<(String, String)>,
 }
 
 impl Default for Config {
@@ -172,6 +179,7 @@ impl Default for Config {
             authorize_error: None,
             token_error: None,
             introspection: Introspection::Normal,
+            protocols_off: Vec::new(),
         }
     }
 }
@@ -203,4 +211,6 @@ pub struct Issued {
     pub aud: String,
     pub exp: u64,
     pub revoked: bool,
+    /// The `roles` (app-only) or `scp` (delegated) it carries.
+    pub permissions: Vec<String>,
 }

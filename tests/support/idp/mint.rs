@@ -69,7 +69,8 @@ pub(super) fn mint_app(
     let subject = Subject::App {
         client_id: app.client_id.clone(),
     };
-    sign_and_record(st, signer, c, subject, app, aud, exp)
+    let roles = app.roles.clone();
+    sign_and_record(st, signer, c, (subject, roles), app, aud, exp)
 }
 
 /// Signs and records a delegated access token for the grant's user. Returns it and `exp`.
@@ -104,7 +105,8 @@ pub(super) fn mint_user(
     let subject = Subject::User {
         email: g.email.clone(),
     };
-    let token = sign_and_record(st, signer, c, subject, app, aud, exp)?;
+    let scp = g.scopes.scp().split(' ').map(str::to_owned).collect();
+    let token = sign_and_record(st, signer, c, (subject, scp), app, aud, exp)?;
     Ok((token, exp))
 }
 
@@ -188,7 +190,7 @@ fn sign_and_record(
     st: &mut State,
     signer: &Signer,
     claims: serde_json::Map<String, Value>,
-    subject: Subject,
+    (subject, permissions): (Subject, Vec<String>),
     app: &App,
     aud: String,
     exp: u64,
@@ -202,7 +204,37 @@ fn sign_and_record(
             aud,
             exp,
             revoked: false,
+            permissions,
         },
     );
     Ok(token)
+}
+
+/// Exchange's own checks of a token that is valid as such, for one protocol (`imap`, `pop3`,
+/// `submission`): the protocol's role (app-only) or scope (delegated), the app's service principal
+/// in Exchange, and the protocol switched on for the mailbox. `false`: Exchange refuses it.
+pub(super) fn exchange_allows(st: &State, t: &Issued, email: Option<&str>, service: &str) -> bool {
+    let (role, scope) = match service {
+        "imap" => ("IMAP.AccessAsApp", "IMAP.AccessAsUser.All"),
+        "pop3" => ("POP.AccessAsApp", "POP.AccessAsUser.All"),
+        _ => ("SMTP.SendAsApp", "SMTP.Send"),
+    };
+    let permitted = match &t.subject {
+        Subject::App { client_id } => {
+            t.permissions.iter().any(|p| p == role)
+                && st
+                    .config
+                    .apps
+                    .iter()
+                    .any(|a| &a.client_id == client_id && a.exchange_registered)
+        }
+        Subject::User { .. } => t.permissions.iter().any(|p| p == scope),
+    };
+    let off = email.is_some_and(|e| {
+        st.config
+            .protocols_off
+            .iter()
+            .any(|(s, m)| s == service && m.eq_ignore_ascii_case(e))
+    });
+    permitted && !off
 }

@@ -352,6 +352,7 @@ impl Idp {
             )
             .route("/{tenant}/discovery/v2.0/keys", get(pages::jwks))
             .route("/introspect", post(pages::introspect))
+            .route("/introspect/{service}", post(pages::introspect_service))
             .route("/devicelogin", get(pages::devicelogin))
             .with_state(Arc::clone(&shared));
         let task = tokio::spawn(async move {

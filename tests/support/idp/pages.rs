@@ -302,17 +302,31 @@ pub(super) async fn devicelogin() -> Html<&'static str> {
 }
 
 pub(super) async fn introspect(AxState(shared): AxState<Arc<Shared>>, body: Bytes) -> Response {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    introspect_as(&shared, None, &body).await
+}
+
+/// Dovecot's per-protocol passdb asks here (`/introspect/imap`, …): as [`introspect`], plus
+/// Exchange's own checks for that protocol ([`super::mint::exchange_allows`]).
+pub(super) async fn introspect_service(
+    AxState(shared): AxState<Arc<Shared>>,
+    Path(service): Path<String>,
+    body: Bytes,
+) -> Response {
+    introspect_as(&shared, Some(&service), &body).await
+}
+
+async fn introspect_as(shared: &Shared, service: Option<&str>, body: &[u8]) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
     let token = form.get("token").cloned().unwrap_or_default();
     let (mode, found) = {
         let st = shared.lock();
-        (
-            st.config.introspection,
-            super::mint::introspect(&st, &token),
-        )
+        let found = super::mint::introspect(&st, &token).filter(|(t, email)| {
+            service.is_none_or(|s| super::mint::exchange_allows(&st, t, email.as_deref(), s))
+        });
+        (st.config.introspection, found)
     };
     let client = found.as_ref().map(|(t, _)| t.client_id.clone());
-    let path = "/introspect".to_owned();
+    let path = service.map_or_else(|| "/introspect".to_owned(), |s| format!("/introspect/{s}"));
     match mode {
         Introspection::Hang => {
             shared.log("POST", path, None, client, 0, None);

@@ -1,0 +1,62 @@
+//! Causes a hostile or broken server (or a hostile value) shows: a reply that never ends, a
+//! greeting that refuses the session, a value that would have injected a command. Each follows
+//! from the failing step's symptom alone.
+
+use super::network::ports;
+use super::{Case, proven};
+use crate::diagnosis::Found;
+use crate::probe::Symptom;
+
+pub(super) fn server_flooded(case: &Case<'_>) -> Option<Found> {
+    let Some(Symptom::Flood { lines, bytes }) = case.symptom() else {
+        return None;
+    };
+    let k = case
+        .kind
+        .map_or_else(|| "the protocol".into(), |k| k.to_string());
+    let (tls, starttls) = ports(case.kind);
+    let step = case
+        .step()
+        .map_or_else(|| "the test".into(), |s| s.to_string());
+    Some(proven(
+        case,
+        "The server flooded the connection".into(),
+        format!(
+            "During {step} the server sent {lines} lines ({bytes} bytes) without ending its reply, more than any mail server's answer holds; the test stopped reading there. The port belongs to something else, or the server is broken or hostile."
+        ),
+        format!(
+            "Check the host and port ({k} uses {tls} with TLS or {starttls} with STARTTLS); if the server is yours, its administrator must look at its log."
+        ),
+        Vec::new(),
+    ))
+}
+
+pub(super) fn greeting_refused(case: &Case<'_>) -> Option<Found> {
+    let Some(Symptom::GreetingRefused { reply }) = case.symptom() else {
+        return None;
+    };
+    Some(proven(
+        case,
+        "The server refuses this connection".into(),
+        format!(
+            "The server answered the connection with a refusal instead of a greeting: {reply}. It takes no session from this computer (SMTP 554: this address is blocked or the service is off; 421: the server is busy or shutting down)."
+        ),
+        "Check that this is the right server and port; if it is, ask its administrator whether this computer's address is allowed, or try again later.".into(),
+        Vec::new(),
+    ))
+}
+
+pub(super) fn unsafe_value(case: &Case<'_>) -> Option<Found> {
+    let Some(Symptom::UnsafeValue { what }) = case.symptom() else {
+        return None;
+    };
+    Some(proven(
+        case,
+        "A value would inject a command".into(),
+        format!(
+            "The {what} contains a line break or another control character: in a protocol line it would end the command and start one of its own, so the test sent nothing."
+        ),
+        "Correct the value in the profile: `mailcfg validate` names the field.".into(),
+        Vec::new(),
+    ))
+}
