@@ -211,6 +211,13 @@ fn step(r: &Report, s: Step) -> &probe::Event {
     r.steps.iter().find(|e| e.step == s).unwrap()
 }
 
+/// The Logout step's detail: the answer (`answered`) where this server's answers came fast
+/// enough to wait for one (loopback, mostly), else that the connection was closed without it; a
+/// machine too busy to answer within 5 ms gets the second.
+fn answered_or_closed(detail: &str, answered: &str) -> bool {
+    detail.contains(answered) || detail.contains("closed without")
+}
+
 fn explain(r: &Report) -> String {
     let steps: Vec<String> = r
         .steps
@@ -277,7 +284,7 @@ async fn each_imap_command_leaves_in_one_tls_record() {
         let logout = step(&r, Step::Logout);
         assert_eq!(logout.status, Status::Ok, "{}", explain(&r));
         assert!(
-            logout.detail.contains("A0003 OK logged out"),
+            answered_or_closed(&logout.detail, "LOGOUT sent; answered: A0003 OK logged out"),
             "{}",
             logout.detail
         );
@@ -292,7 +299,7 @@ async fn logout_is_not_held_for_an_answer_that_does_not_come() {
     let logout = step(&r, Step::Logout);
     assert_eq!(logout.status, Status::Ok, "{}", explain(&r));
     assert!(
-        logout.detail.starts_with("LOGOUT sent; no answer within"),
+        logout.detail.starts_with("LOGOUT sent;") && logout.detail.contains("closed without"),
         "{}",
         logout.detail
     );
@@ -356,7 +363,11 @@ async fn smtp_commands_leave_in_one_record_each_and_pipelined_groups_in_one() {
     );
     let logout = step(&r, Step::Logout);
     assert_eq!(logout.status, Status::Ok, "{}", explain(&r));
-    assert!(logout.detail.contains("221 2.0.0 bye"), "{}", logout.detail);
+    assert!(
+        answered_or_closed(&logout.detail, "answered: 221 2.0.0 bye"),
+        "{}",
+        logout.detail
+    );
     assert!(logout.detail.contains("pipelined"), "{}", logout.detail);
 
     // Without: one command per record and round trip; QUIT unanswered is not waited for.
@@ -369,7 +380,7 @@ async fn smtp_commands_leave_in_one_record_each_and_pipelined_groups_in_one() {
     let logout = step(&r, Step::Logout);
     assert_eq!(logout.status, Status::Ok, "{}", explain(&r));
     assert!(
-        logout.detail.starts_with("QUIT sent; no answer within"),
+        logout.detail.starts_with("QUIT sent;") && logout.detail.contains("closed without"),
         "{}",
         logout.detail
     );
@@ -437,5 +448,9 @@ async fn each_pop3_command_leaves_in_one_tls_record() {
     assert_eq!(per_line.len(), 5, "{per_line:?}");
     assert!(per_line.iter().all(|(_, n)| *n == 1), "{per_line:?}");
     let logout = step(&r, Step::Logout);
-    assert!(logout.detail.contains("+OK bye"), "{}", explain(&r));
+    assert!(
+        answered_or_closed(&logout.detail, "QUIT sent; answered: +OK bye"),
+        "{}",
+        explain(&r)
+    );
 }

@@ -51,9 +51,11 @@ use crate::profile::{Encryption, Mailbox, Protocol, Transport};
 pub use cert::Summary as CertSummary;
 
 /// Gets the slow first-use work of TLS done on threads of its own while the caller signs in:
-/// AWS-LC seeds its random number generator at first use from a CPU-jitter source (about 30 ms of
-/// CPU, BENCHMARKS.md section 1), and the verifier reads and parses every system root. Otherwise
-/// both land in the first test's TLS step. Call it as `mailcfg test` or the window starts.
+/// AWS-LC sets up its random number generator at first use (20–80 ms of CPU with its CPU-jitter
+/// source, which this repository builds without: `.cargo/config.toml`, BENCHMARKS.md "The crypto
+/// provider"; next to nothing now), and the verifier reads and parses every system root.
+/// Otherwise both land in the first test's TLS step. Call it as `mailcfg test` or the window
+/// starts.
 pub fn warm_up(ca_file: Option<PathBuf>) {
     std::thread::spawn(|| {
         let mut seed = [0u8; 1];
