@@ -275,8 +275,19 @@ pub fn http_client(
     tls: &TlsSettings,
     base_dir: Option<&Path>,
 ) -> Result<reqwest::Client, OAuthError> {
-    let mut b = reqwest::Client::builder()
+    http_builder(tls, base_dir)?
         .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| OAuthError::Protocol(format!("cannot set up HTTPS: {e}")))
+}
+
+/// What every HTTP client of the app shares (TLS trust, user agent, time limits); the caller
+/// adds its redirect policy (none for token endpoints, a few for discovery) and builds it.
+pub fn http_builder(
+    tls: &TlsSettings,
+    base_dir: Option<&Path>,
+) -> Result<reqwest::ClientBuilder, OAuthError> {
+    let mut b = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
         // reqwest's default too, said here because it matters: a request leaves in one go,
@@ -302,8 +313,7 @@ pub fn http_client(
         }
         b = b.tls_certs_merge(certs);
     }
-    b.build()
-        .map_err(|e| OAuthError::Protocol(format!("cannot set up HTTPS: {e}")))
+    Ok(b)
 }
 
 /// A network failure in words: which address, and what failed (DNS, connect, TLS, timeout).

@@ -40,14 +40,17 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each test crate uses a part
 
 pub mod child;
+pub mod dns;
 pub mod dovecot;
 pub mod fake;
 pub mod http;
 pub mod idp;
+pub mod keyring;
 pub mod pki;
 pub mod sink;
 pub mod split;
 pub mod tls;
+pub mod web;
 
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
