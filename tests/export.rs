@@ -25,6 +25,7 @@ const FORMATS: &[&str] = &[
     "um",
     "powershell",
     "env",
+    "setup",
 ];
 const PLACEHOLDER: &str = "(stored in the OS keyring)";
 
@@ -118,7 +119,7 @@ fn every_format_for_every_example_and_never_a_secret() {
     let dir = tempfile::tempdir().unwrap();
     for (path, p) in examples() {
         for format in FORMATS {
-            let microsoft_only = matches!(*format, "ce" | "um" | "powershell");
+            let microsoft_only = matches!(*format, "ce" | "um" | "powershell" | "setup");
             let out = run_export(&path, format, None);
             let err = String::from_utf8_lossy(&out.stderr);
             if microsoft_only && exchange_accounts(&p).is_empty() {
@@ -166,7 +167,7 @@ fn unknown_formats_exit_2_with_the_list() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown format \"xlsx\""), "{err}");
     assert!(
-        err.contains("toml, json, thunderbird, cerb, ce, um, powershell, env"),
+        err.contains("toml, json, thunderbird, cerb, ce, um, powershell, env, setup"),
         "{err}"
     );
 }
@@ -308,7 +309,14 @@ fn thunderbird_autoconfig_element_by_element_and_back() {
             _ => "login.microsoftonline.com",
         };
         assert_eq!(oauth.text("issuer"), issuer, "{at}");
-        assert_eq!(oauth.text("scope"), account.scopes.join(" "));
+        // Thunderbird signs in as the user, whatever the profile's flow: delegated scopes and a
+        // refresh token, never an app-only `.default`.
+        let scope = oauth.text("scope");
+        assert!(
+            scope.ends_with("offline_access") || account.provider == Provider::Google,
+            "{at}: {scope}"
+        );
+        assert!(!scope.contains("/.default"), "{at}: {scope}");
         assert_eq!(oauth.text("tokenURL"), token_url(account));
         assert!(oauth.text("authURL").starts_with("https://"), "{at}");
 
@@ -346,7 +354,11 @@ fn thunderbird_autoconfig_element_by_element_and_back() {
         assert_eq!(servers(&back), servers(&p), "{at}");
         assert_eq!(back.accounts.len(), 1);
         assert_eq!(back.accounts[0].provider, account.provider);
-        assert_eq!(back.accounts[0].scopes, account.scopes);
+        assert_eq!(
+            back.accounts[0].scopes.join(" "),
+            scope,
+            "the scope Thunderbird was given"
+        );
         if account.provider == Provider::Microsoft {
             assert_eq!(back.accounts[0].tenant, account.tenant, "{at}");
         }

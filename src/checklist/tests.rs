@@ -225,3 +225,112 @@ fn empty_ids_give_no_commands_with_empty_values() {
     }
     let _ = Confidence::Proven;
 }
+
+#[test]
+fn what_the_set_up_script_reported_is_done_until_the_run_shows_otherwise() {
+    let p = presets::microsoft365_profile();
+    let a = &p.accounts[0];
+    let user = p.mailboxes[0].user.clone();
+    let now = UNIX_EPOCH + Duration::from_secs(1_795_000_200);
+    let reported = [
+        SetupStep::RegisterApp,
+        SetupStep::ServicePrincipal,
+        SetupStep::MailboxGrant(user.clone()),
+    ];
+    let mut ev = Evidence::new(&p, now);
+    ev.setup_reported = reported.iter().map(|s| (a.name.as_str(), s)).collect();
+    let items = checklist(&ev, a, &[], now);
+    assert_eq!(state(&items, "Register the app"), State::Done);
+    assert!(
+        items[0]
+            .evidence
+            .contains("reported done by the set-up script"),
+        "{items:#?}"
+    );
+    assert_eq!(state(&items, "Register the service principal"), State::Done);
+    assert_eq!(state(&items, "Grant the app the mailbox"), State::Done);
+    assert_eq!(
+        state(&items, "Grant admin consent"),
+        State::Unknown,
+        "not reported"
+    );
+    // Another account's report counts for nothing.
+    let mut other = Evidence::new(&p, now);
+    other.setup_reported = reported.iter().map(|s| ("Other", s)).collect();
+    assert_eq!(
+        state(&checklist(&other, a, &[], now), "Register the app"),
+        State::Unknown
+    );
+    // A finding of this run wins over the report.
+    let mut r = [report(
+        &p.mailboxes[0].name,
+        &user,
+        Some((
+            ProbeStep::Mailbox,
+            Symptom::NotConnected {
+                reply: "A2 BAD User is authenticated but not connected.".into(),
+            },
+        )),
+    )];
+    let found = {
+        let sign_in = token(claims(&["IMAP.AccessAsApp", "SMTP.SendAsApp"]));
+        let mut ev = Evidence::new(&p, now);
+        ev.sign_ins.push((&a.name, &sign_in));
+        ev.reports = r.iter().collect();
+        diagnosis::for_run(&ev, &Place::Window)
+    };
+    diagnosis::assign(&mut r, &found);
+    let findings: Vec<_> = r.iter().filter_map(|r| r.diagnosis.clone()).collect();
+    ev.reports = r.iter().collect();
+    let items = checklist(&ev, a, &findings, now);
+    assert_eq!(state(&items, "Grant the app the mailbox"), State::Failed);
+}
+
+#[test]
+fn a_finding_no_row_takes_is_still_shown() {
+    let mut p = presets::microsoft365_profile();
+    p.accounts[0].flow = crate::profile::Flow::Delegated;
+    let refused = SignInSeen::Failed(crate::diagnosis::SignInFailure {
+        text: "sign-in refused".into(),
+        code: Some("AADSTS7000218".into()),
+        explanation: Some(crate::oauth::explain::Explanation {
+            title: "the app needs a client secret or public client flows".into(),
+            cause: "c".into(),
+            fix: "allow public client flows".into(),
+            ours: false,
+            uri: None,
+            code: "AADSTS7000218".into(),
+            server_said: String::new(),
+            trace_id: None,
+            correlation_id: None,
+        }),
+        needs_input: false,
+    });
+    let c = run(&p, Some(&refused), &mut []);
+    assert_eq!(
+        state(&c, "Register the app"),
+        State::Failed,
+        "a delegated account has no secret row: {c:#?}"
+    );
+
+    // A finding on a step this account has no row for lands in "Something else".
+    let now = UNIX_EPOCH + Duration::from_secs(1_795_000_200);
+    let ev = Evidence::new(&p, now);
+    let stray = Diagnosis {
+        kind: Kind::UserMismatch,
+        title: "The mailbox shared@x is opened with a@x's token".into(),
+        cause: String::new(),
+        fix: "give a@x FullAccess".into(),
+        commands: Vec::new(),
+        evidence: Vec::new(),
+        confidence: Confidence::Likely,
+        alternatives: Vec::new(),
+        setup_step: Some(crate::diagnosis::SetupStep::MailboxGrant("shared@x".into())),
+    };
+    let items = checklist(&ev, &p.accounts[0], &[stray], now);
+    let other = items
+        .iter()
+        .find(|i| i.title == "Something else stands in the way")
+        .unwrap();
+    assert_eq!(other.kind, Some(Kind::UserMismatch));
+}

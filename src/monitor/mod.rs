@@ -98,6 +98,13 @@ impl Expiry {
     }
 }
 
+/// How long one step took.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StepTime {
+    pub step: Step,
+    pub seconds: f64,
+}
+
 /// One mailbox or transport, as the check saw it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetCheck {
@@ -112,7 +119,7 @@ pub struct TargetCheck {
     #[serde(serialize_with = "secs")]
     pub duration: Duration,
     /// Each step's time, in order.
-    pub steps: Vec<(Step, f64)>,
+    pub steps: Vec<StepTime>,
     pub diagnosis: Option<Diagnosis>,
     pub certificate: Option<Expiry>,
 }
@@ -177,6 +184,25 @@ fn sign_in_state(s: &SignInSeen) -> State {
 fn secret_expiry(date: &str) -> Option<i64> {
     let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
     Some(day.and_hms_opt(23, 59, 59)?.and_utc().timestamp())
+}
+
+/// An account's client secret expiry, judged (the window shows it as `check` does).
+pub fn client_secret(
+    a: &crate::profile::Account,
+    t: Thresholds,
+    now: SystemTime,
+) -> Option<Expiry> {
+    a.client_secret_expires
+        .as_deref()
+        .and_then(secret_expiry)
+        .map(|at| Expiry::new(at, now, t))
+}
+
+/// The expiry of the certificate a test saw, judged.
+pub fn certificate(r: &Report, t: Thresholds, now: SystemTime) -> Option<Expiry> {
+    r.certificate
+        .as_ref()
+        .map(|c| Expiry::new(c.not_after_unix, now, t))
 }
 
 /// The check of a run: `seen` the accounts' sign-ins, `reports` the tests, `not_tested` the
@@ -244,11 +270,7 @@ fn judge_accounts(
             }
             SignInSeen::Token(_) => None,
         };
-        let client_secret = a
-            .client_secret_expires
-            .as_deref()
-            .and_then(secret_expiry)
-            .map(|t| Expiry::new(t, at, thresholds));
+        let client_secret = client_secret(a, thresholds, at);
         if let Some(e) = &client_secret
             && e.state != State::Ok
         {
@@ -288,10 +310,7 @@ fn judge_reports(
 ) -> Vec<TargetCheck> {
     let mut targets = Vec::new();
     for r in reports {
-        let certificate = r
-            .certificate
-            .as_ref()
-            .map(|c| Expiry::new(c.not_after_unix, at, thresholds));
+        let certificate = certificate(r, thresholds, at);
         let mut state = if r.ok { State::Ok } else { State::Critical };
         if !r.ok {
             let why = r.diagnosis.as_ref().map_or_else(
@@ -336,7 +355,10 @@ fn judge_reports(
             steps: r
                 .steps
                 .iter()
-                .map(|e| (e.step, e.elapsed.as_secs_f64()))
+                .map(|e| StepTime {
+                    step: e.step,
+                    seconds: e.elapsed.as_secs_f64(),
+                })
                 .collect(),
             diagnosis: r.diagnosis.clone(),
             certificate,

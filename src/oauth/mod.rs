@@ -105,7 +105,7 @@ pub struct AccessToken {
     /// The signed-in user's address, from the id_token (delegated sign-ins).
     pub user: Option<String>,
     /// When it arrived, by this computer's clock (the diagnosis compares it with the token's
-    /// own `iat` to see a clock that is off).
+    /// own `iat` to see a clock that is off); a cached token keeps its first time.
     pub fetched_at: SystemTime,
 }
 
@@ -152,10 +152,30 @@ impl TokenSource {
         self.fetches.load(Ordering::Relaxed)
     }
 
-    /// A fresh access token for the account.
+    /// A usable access token for the account: the cached one while it is fresh, else a new one.
     pub async fn token(
         &self,
         account: &Account,
+        on_event: &(dyn Fn(FlowEvent) + Send + Sync),
+    ) -> Result<AccessToken, OAuthError> {
+        self.get(account, false, on_event).await
+    }
+
+    /// A new access token from the identity provider even when a cached one is still fresh: after
+    /// an admin granted consent or a permission, only a new token carries it. Delegated accounts
+    /// use their refresh token, so no person is asked again.
+    pub async fn new_token(
+        &self,
+        account: &Account,
+        on_event: &(dyn Fn(FlowEvent) + Send + Sync),
+    ) -> Result<AccessToken, OAuthError> {
+        self.get(account, true, on_event).await
+    }
+
+    async fn get(
+        &self,
+        account: &Account,
+        renew: bool,
         on_event: &(dyn Fn(FlowEvent) + Send + Sync),
     ) -> Result<AccessToken, OAuthError> {
         let slot = {
@@ -168,6 +188,7 @@ impl TokenSource {
         let mut cached = slot.lock().await;
         if let Some(t) = cached.as_ref()
             && fresh(t.expires_at)
+            && !renew
         {
             on_event(FlowEvent::Cached);
             return Ok(t.clone());

@@ -8,7 +8,7 @@ use super::lines::{Line, Lines};
 use super::message::{mail_from, rcpt_to, test_message};
 use super::smtp::{Reply, command, reply, send};
 use super::symptom::Symptom;
-use super::{Credential, Run, Started, Status, Step, Target};
+use super::{Credential, Endpoint, Run, Started, Status, Step};
 
 /// QUIT, already sent with the last pipelined group or sent now, and its answer only if it
 /// comes at once (`Run::logout_grace`); then the connection is closed (dropped).
@@ -75,7 +75,7 @@ fn refused(run: &mut Run<'_>, s: &Started, what: &str, r: &Reply) {
 /// and QUIT (QUIT's answer is read by the Logout step).
 pub(super) async fn send_step(
     run: &mut Run<'_>,
-    t: &Target<'_>,
+    t: &Endpoint<'_>,
     cred: &Credential,
     pipelined: bool,
     io: &mut Lines,
