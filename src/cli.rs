@@ -607,9 +607,11 @@ fn print_flow_event(e: FlowEvent) {
     }
 }
 
+/// The command line's runtime: one thread. The work is waiting on the network, and the little
+/// CPU it needs (TLS handshakes: about half a millisecond each) does not gain from a second
+/// worker, whose wake-ups cost more CPU than they save (BENCHMARKS.md, section 4).
 fn runtime() -> Option<tokio::runtime::Runtime> {
-    match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -311,6 +311,9 @@ pub fn http_builder(
     let mut b = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
+        // reqwest's default too, said here because it matters: a request leaves in one go,
+        // never held by Nagle's algorithm for an ACK the server delays.
+        .tcp_nodelay(true)
         .user_agent(concat!("mailcfg/", env!("CARGO_PKG_VERSION")));
     if let Some(ca) = &tls.ca_file {
         let path = base_dir.map_or_else(|| ca.clone(), |d| d.join(ca));

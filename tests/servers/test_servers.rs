@@ -5,6 +5,7 @@
 //! a ready app-only client) once every server greets, and removes it on the way out. Messages
 //! relayed by submission land in `DIR/sink/`. `--app-opens-domain`: the app-only token opens every
 //! mailbox `…@example.test`, not just `MAILCFG_TEST_MAILBOX` (benchmarks of many mailboxes).
+//! `MAILCFG_TEST_SPLIT_*_PORT`: the split-write front (tests/support/split.rs) before Dovecot.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../support/mod.rs"]
@@ -46,7 +47,33 @@ async fn main() -> Result<()> {
         ..Options::default()
     })
     .await?;
+    let split = servers.split_front().await?;
     let took = began.elapsed();
+    let env = env_text(&servers, &split, &state, took, app_opens_domain);
+    // Written whole, then renamed: start.sh waits for this file and must never see half of it.
+    let tmp = state.join("env.tmp");
+    std::fs::write(&tmp, env)?;
+    std::fs::rename(&tmp, state.join("env"))?;
+    eprintln!("test servers ready in {} ms", took.as_millis());
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    let _ = std::fs::remove_file(state.join("env"));
+    drop(split);
+    drop(servers);
+    eprintln!("test servers stopped");
+    Ok(())
+}
+
+/// The env file: shell `KEY=value` lines.
+fn env_text(
+    servers: &TestServers,
+    split: &support::split::SplitFront,
+    state: &std::path::Path,
+    took: std::time::Duration,
+    app_opens_domain: bool,
+) -> String {
     let p = servers.ports;
     let mut env = String::new();
     for (k, v) in [
@@ -98,6 +125,11 @@ async fn main() -> Result<()> {
             p.submission_remote.to_string(),
         ),
         ("MAILCFG_TEST_SINK_PORT", p.sink.to_string()),
+        ("MAILCFG_TEST_SPLIT_IMAPS_PORT", split.imaps.to_string()),
+        (
+            "MAILCFG_TEST_SPLIT_SUBMISSION_PORT",
+            split.submission.to_string(),
+        ),
         (
             "MAILCFG_TEST_SINK_DIR",
             state.join("sink").display().to_string(),
@@ -119,17 +151,5 @@ async fn main() -> Result<()> {
     ] {
         let _ = writeln!(env, "{k}={v}");
     }
-    // Written whole, then renamed: start.sh waits for this file and must never see half of it.
-    let tmp = state.join("env.tmp");
-    std::fs::write(&tmp, env)?;
-    std::fs::rename(&tmp, state.join("env"))?;
-    eprintln!("test servers ready in {} ms", took.as_millis());
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    let _ = std::fs::remove_file(state.join("env"));
-    drop(servers);
-    eprintln!("test servers stopped");
-    Ok(())
+    env
 }
