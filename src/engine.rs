@@ -187,6 +187,7 @@ impl Engine {
                     code: None,
                     explanation: None,
                     needs_input: true,
+                    acts_for: None,
                 }),
                 Ok(source) => {
                     let flow_send = send.clone();
@@ -469,9 +470,11 @@ async fn credential(
             let a = profile
                 .account(name)
                 .ok_or_else(|| format!("the XOAuth2 account \"{name}\" is not in this profile"))?;
+            // A service account's token is the mailbox user's.
+            let user = batch::sign_in_name(target);
             Some(
                 source
-                    .token(a, &|_| {})
+                    .token_for(a, user.as_deref(), &|_| {})
                     .await
                     .map_err(|e| format!("sign-in with \"{name}\" failed: {e}"))?,
             )

@@ -119,6 +119,24 @@ pub fn register(secret: &str, shown: &str) {
     registry().add(forms_of(secret), Some(secret), shown);
 }
 
+/// A PEM private key: besides the whole text, its base64 body as one line and each of its lines,
+/// so that a quote of the key in any of its layouts (a JSON key file escapes the line ends, a
+/// log may join them) is masked.
+pub fn register_pem(pem: &str, shown: &str) {
+    let lines: Vec<&str> = pem
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("-----"))
+        .collect();
+    let body = lines.concat();
+    if body.len() >= FRAGMENT {
+        register(&body, shown);
+    }
+    for l in lines.iter().filter(|l| l.len() >= FRAGMENT) {
+        register(l, shown);
+    }
+}
+
 /// `text` (a string built around a secret that is registered itself, such as a SASL string) is
 /// replaced by `shown` where it appears whole, so that the transcript says what it was.
 pub fn register_exact(text: &str, shown: &str) {

@@ -9,6 +9,7 @@ pub mod endpoints;
 pub mod explain;
 pub mod flows;
 pub mod loopback;
+pub mod service_account;
 
 use std::collections::HashMap;
 use std::error::Error as _;
@@ -75,6 +76,9 @@ pub struct TokenSet {
     pub expires_at: Option<SystemTime>,
     pub refresh_token: Option<SecretString>,
     pub id_token: Option<String>,
+    /// The scopes granted, when the answer says (Google's tokens are opaque: this is what is
+    /// known of them).
+    pub scopes: Option<Vec<String>>,
 }
 
 /// Progress a person must see during an interactive sign-in.
@@ -107,14 +111,23 @@ pub struct AccessToken {
     /// When it arrived, by this computer's clock (the diagnosis compares it with the token's
     /// own `iat` to see a clock that is off).
     pub fetched_at: SystemTime,
+    /// The scopes granted, as the identity provider's answer said (`None`: it did not say).
+    pub scopes: Option<Vec<String>>,
+    /// A Google service account's token: the mailbox user it acts for (the JWT's `sub`).
+    pub acts_for: Option<String>,
 }
 
-/// Hands out access tokens per account: cached, refreshed, or fetched by the account's flow.
-/// Requests for one account wait for each other, so one run never fetches the same token twice.
+/// Where a cached token belongs: the account, and for a Google service account the mailbox user
+/// it acts for (one token per user).
+type SlotKey = (String, Option<String>);
+
+/// Hands out access tokens per account (per account and mailbox user for a service account):
+/// cached, refreshed, or fetched by the account's flow. Requests for one token wait for each
+/// other, so one run never fetches the same token twice.
 pub struct TokenSource {
     http: reqwest::Client,
     secrets: Secrets,
-    slots: std::sync::Mutex<HashMap<String, Arc<Mutex<Option<AccessToken>>>>>,
+    slots: std::sync::Mutex<HashMap<SlotKey, Arc<Mutex<Option<AccessToken>>>>>,
     fetches: AtomicUsize,
     /// `false`: never a browser or device code; a refused refresh is an error (monitoring).
     interactive: bool,
@@ -152,18 +165,39 @@ impl TokenSource {
         self.fetches.load(Ordering::Relaxed)
     }
 
-    /// A fresh access token for the account.
+    /// A fresh access token for the account. A Google service account needs the mailbox user
+    /// it acts for: [`TokenSource::token_for`].
     pub async fn token(
         &self,
         account: &Account,
         on_event: &(dyn Fn(FlowEvent) + Send + Sync),
     ) -> Result<AccessToken, OAuthError> {
+        self.token_for(account, None, on_event).await
+    }
+
+    /// A fresh access token for the account to sign in as `user`: a service account gets the
+    /// token of that user (cached per user); other accounts ignore `user` (their token is the
+    /// signed-in user's or the app's, whichever mailbox it opens).
+    pub async fn token_for(
+        &self,
+        account: &Account,
+        user: Option<&str>,
+        on_event: &(dyn Fn(FlowEvent) + Send + Sync),
+    ) -> Result<AccessToken, OAuthError> {
+        let sub = if account.is_service_account() {
+            Some(mailbox_user(account, user)?)
+        } else {
+            None
+        };
         let slot = {
             let mut slots = self
                 .slots
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            slots.entry(account.name.clone()).or_default().clone()
+            slots
+                .entry((account.name.clone(), sub.clone()))
+                .or_default()
+                .clone()
         };
         let mut cached = slot.lock().await;
         if let Some(t) = cached.as_ref()
@@ -172,19 +206,29 @@ impl TokenSource {
             on_event(FlowEvent::Cached);
             return Ok(t.clone());
         }
-        let token = self.fetch(account, on_event).await?;
+        let token = match &sub {
+            Some(sub) => self.fetch_for_user(account, sub).await?,
+            None => self.fetch(account, on_event).await?,
+        };
         *cached = Some(token.clone());
         Ok(token)
     }
 
-    /// Forgets the account's cached access token and stored refresh token (sign out).
+    /// Forgets the account's cached access tokens and stored refresh token (sign out).
     pub async fn forget(&self, account: &Account) -> Result<(), OAuthError> {
-        let slot = self
-            .slots
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&account.name);
-        if let Some(s) = slot {
+        let gone: Vec<_> = {
+            let mut slots = self
+                .slots
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let keys: Vec<SlotKey> = slots
+                .keys()
+                .filter(|(a, _)| *a == account.name)
+                .cloned()
+                .collect();
+            keys.iter().filter_map(|k| slots.remove(k)).collect()
+        };
+        for s in gone {
             *s.lock().await = None;
         }
         self.secrets.set(
@@ -206,11 +250,12 @@ impl TokenSource {
         };
         let entry = secrets::account_entry(&account.name);
         let secret = self.secrets.client_secret(&entry)?;
-        let req = flows::Request {
+        let mut req = flows::Request {
             account,
             endpoints: &endpoints,
             secret,
             http: &self.http,
+            has_refresh_token: false,
         };
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let set = match account.flow {
@@ -228,10 +273,12 @@ impl TokenSource {
                     return Ok(self.keep(&entry, set));
                 }
                 let refreshed = match stored {
-                    // A refused refresh token (expired, revoked) falls through to a new sign-in.
+                    // A refused refresh token (expired, revoked) falls through to a new sign-in,
+                    // which then asks for consent again (Google: a new refresh token).
                     Some(rt) => flows::refresh(&req, &rt).await.ok(),
                     None => None,
                 };
+                req.has_refresh_token = false;
                 if let Some(set) = refreshed {
                     on_event(FlowEvent::Refreshed);
                     set
@@ -261,7 +308,137 @@ impl TokenSource {
             expires_at: set.expires_at,
             user,
             fetched_at: SystemTime::now(),
+            scopes: set.scopes,
+            acts_for: None,
         }
+    }
+
+    /// A Google service account's token for one mailbox user: the key from the keyring (or
+    /// `MAILCFG_SERVICE_ACCOUNT_KEY`), a JWT signed for the user, the jwt-bearer grant.
+    async fn fetch_for_user(
+        &self,
+        account: &Account,
+        user: &str,
+    ) -> Result<AccessToken, OAuthError> {
+        let key = self.service_account_key(account)?;
+        let token_url = account
+            .token_url
+            .as_deref()
+            .unwrap_or(crate::provider::google::TOKEN_URL);
+        endpoints::parse_url("token_url", token_url)?;
+        let client_email = account.client_email.as_deref().unwrap_or_default();
+        let key_id = account.private_key_id.as_deref().unwrap_or_default();
+        let scopes: Vec<String> = if account.scopes.iter().all(|s| s.trim().is_empty()) {
+            vec![crate::provider::google::MAIL_SCOPE.to_owned()]
+        } else {
+            account.scopes.clone()
+        };
+        let signing = service_account::Signing {
+            client_email,
+            key_id,
+            scopes: &scopes,
+            token_url,
+            user,
+        };
+        let jwt = service_account::sign(&signing, &key, SystemTime::now())?;
+        let cx = explain::Context {
+            user: Some(user),
+            scopes: &scopes,
+            ..explain::Context::of(account)
+        };
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let set = service_account::redeem(&self.http, token_url, &jwt, &cx).await?;
+        Ok(AccessToken {
+            secret: set.access_token,
+            expires_at: set.expires_at,
+            user: Some(user.to_owned()),
+            fetched_at: SystemTime::now(),
+            scopes: set.scopes.or(Some(scopes)),
+            acts_for: Some(user.to_owned()),
+        })
+    }
+
+    /// The service account's private key: `MAILCFG_SERVICE_ACCOUNT_KEY` (a key file), else the
+    /// keyring. A key whose ID is not the profile's is refused: the profile and the key must
+    /// describe the same service account.
+    fn service_account_key(&self, account: &Account) -> Result<SecretString, OAuthError> {
+        let import = format!(
+            "import the service account's JSON key: `mailcfg secret --profile PROFILE --account {} --service-account-key KEY.json`, or Import key… in the account's form",
+            account.name
+        );
+        if let Some(path) =
+            std::env::var_os(service_account::KEY_FILE_ENV).filter(|p| !p.is_empty())
+        {
+            let key = service_account::read_key_file(Path::new(&path)).map_err(|e| {
+                OAuthError::Config {
+                    field: "service account key",
+                    message: format!(
+                        "{} ({}) cannot be used: {}",
+                        service_account::KEY_FILE_ENV,
+                        Path::new(&path).display(),
+                        e.message
+                    ),
+                    fix: e.fix.clone(),
+                }
+            })?;
+            if account.private_key_id.as_deref() != Some(key.private_key_id.as_str())
+                || account.client_email.as_deref() != Some(key.client_email.as_str())
+            {
+                return Err(OAuthError::Config {
+                    field: "private_key_id",
+                    message: format!(
+                        "the key in {} is {}'s key {}, and account \"{}\" names {}'s key {}",
+                        service_account::KEY_FILE_ENV,
+                        key.client_email,
+                        key.private_key_id,
+                        account.name,
+                        account
+                            .client_email
+                            .as_deref()
+                            .unwrap_or("(no service account)"),
+                        account.private_key_id.as_deref().unwrap_or("(none)")
+                    ),
+                    fix: import,
+                });
+            }
+            return Ok(key.private_key);
+        }
+        let entry = secrets::account_entry(&account.name);
+        self.secrets
+            .get(&entry, Kind::ServiceAccountKey)?
+            .ok_or(OAuthError::Config {
+                field: "service account key",
+                message: format!(
+                    "account \"{}\" signs in with a Google service account, and its key is not in the keyring",
+                    account.name
+                ),
+                fix: format!("{import}; headless, set {} to the key file's path", service_account::KEY_FILE_ENV),
+            })
+    }
+}
+
+/// The user a service account's token is for: the one asked, or why there is none.
+fn mailbox_user(account: &Account, user: Option<&str>) -> Result<String, OAuthError> {
+    match user.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) if account.client_email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(u)) => {
+            Err(OAuthError::Config {
+                field: "user",
+                message: format!(
+                    "account \"{}\" would sign in as its service account {u} itself, which has no mailbox",
+                    account.name
+                ),
+                fix: "sign in as a user of the domain: the service account only signs for them".into(),
+            })
+        }
+        Some(u) => Ok(u.to_lowercase()),
+        None => Err(OAuthError::Config {
+            field: "user",
+            message: format!(
+                "account \"{}\" is a Google service account, which gets a token for one mailbox user at a time, and no user was named",
+                account.name
+            ),
+            fix: "name the mailbox user (`mailcfg token … --user ADDRESS`), or give the mailbox or transport its user".into(),
+        }),
     }
 }
 

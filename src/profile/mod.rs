@@ -4,6 +4,7 @@
 
 pub mod ca;
 mod file;
+mod google;
 mod locate;
 pub mod presets;
 mod validate;
@@ -96,6 +97,23 @@ pub struct Account {
     pub device_authorization_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
+    /// Google app-only: the service account's address (`client_email` of its JSON key), the
+    /// issuer of the JWT it signs. The key itself is in the keyring; its token endpoint
+    /// (`token_uri`) is `token_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_email: Option<String>,
+    /// Google app-only: the ID of the service account's key (`private_key_id`), sent as the
+    /// JWT's `kid` and compared with the key in the keyring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key_id: Option<String>,
+}
+
+impl Account {
+    /// A Google service account with domain-wide delegation: it signs a JWT for each mailbox
+    /// user and gets that user's token.
+    pub fn is_service_account(&self) -> bool {
+        self.provider == Provider::Google && self.flow == Flow::AppOnly
+    }
 }
 
 /// An SMTP server that sends mail.
