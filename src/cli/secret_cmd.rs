@@ -18,7 +18,11 @@ pub(super) enum What<'a> {
 }
 
 pub(super) fn run(path: &Path, account: &str, what: &What<'_>) -> u8 {
-    let Some((p, acc)) = load_account(path, account) else {
+    let loaded = match what {
+        What::ServiceAccountKey(_) => load_for_import(path, account),
+        _ => load_account(path, account),
+    };
+    let Some((p, acc)) = loaded else {
         return EXIT_BAD_INPUT;
     };
     // The key file is checked before the keyring is opened: a bad file is bad input anywhere.
@@ -123,6 +127,47 @@ fn client_secret(secrets: &Secrets, entry: &str, acc: &Account) -> u8 {
     }
 }
 
+/// The profile and account a key is imported into: the fields the import sets may be missing
+/// (that is what it is for); any other error is said, and `None`.
+fn load_for_import(path: &Path, account: &str) -> Option<(Profile, Account)> {
+    let (p, findings) = match profile::read(path) {
+        Ok(x) => x,
+        Err(e) => {
+            super::print_findings(&e.findings);
+            return None;
+        }
+    };
+    let i = p.accounts.iter().position(|a| a.name == account);
+    let set_by_import = |f: &profile::Finding| {
+        i.is_some_and(|i| {
+            ["client_email", "private_key_id", "client_id"]
+                .iter()
+                .any(|k| f.key() == format!("accounts[{i}].{k}"))
+        })
+    };
+    let blocking: Vec<profile::Finding> = findings
+        .iter()
+        .filter(|f| f.severity == profile::Severity::Error && !set_by_import(f))
+        .cloned()
+        .collect();
+    if !blocking.is_empty() {
+        super::print_findings(&findings);
+        return None;
+    }
+    let Some(acc) = p.account(account).cloned() else {
+        tell!(
+            "{}: error: no connected account named \"{account}\"",
+            path.display()
+        );
+        tell!(
+            "    fix: use one of: {}",
+            super::names(p.accounts.iter().map(|a| a.name.as_str()))
+        );
+        return None;
+    };
+    Some((p, acc))
+}
+
 /// The key file, read and checked; a refusal is said (naming the field) and is bad input.
 fn read_key(file: &Path, acc: &Account) -> Result<ServiceAccountKey, u8> {
     if !acc.is_service_account() {
@@ -176,6 +221,10 @@ fn import(
             say!("Updated account \"{}\" in {}:", acc.name, path.display());
             for (field, value) in &changed {
                 say!("  {field} = \"{value}\"");
+            }
+            // What the profile still lacks, now that the key's fields are in.
+            for f in profile::validate(&p, path.parent()) {
+                tell!("{}: {f}", path.display());
             }
             say!(
                 "Domain-wide delegation: in the Admin console → Security → Access and data control → API controls → Domain-wide delegation, add the Client ID {} with the scope {}.",

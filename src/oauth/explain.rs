@@ -562,6 +562,83 @@ mod tests {
     }
 
     #[test]
+    fn google_refusals_name_the_console_the_client_id_the_scope_and_the_clock() {
+        let scopes = ["https://mail.google.com/".to_owned()];
+        let cx = Context {
+            tenant: None,
+            client_id: "112233445566778899001",
+            flow: Flow::AppOnly,
+            provider: Provider::Google,
+            scopes: &scopes,
+            client_email: Some("sync@p.iam.gserviceaccount.com"),
+            key_id: Some("k1"),
+            user: Some("alice@example.com"),
+            clock_skew: Some(601),
+            ..CX
+        };
+        let dwd = explain(
+            &IdpError::from_redirect(
+                "unauthorized_client",
+                Some(
+                    "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.",
+                ),
+                None,
+            ),
+            &cx,
+        );
+        assert_eq!(dwd.code, "unauthorized_client");
+        assert_eq!(
+            dwd.case,
+            Some(crate::provider::google::Case::DelegationNotGranted)
+        );
+        assert!(
+            dwd.fix.contains(
+                "Security → Access and data control → API controls → Domain-wide delegation"
+            ) && dwd.fix.contains("Client ID 112233445566778899001")
+                && dwd.fix.contains("the OAuth scope https://mail.google.com/"),
+            "{}",
+            dwd.fix
+        );
+        let clock = explain(
+            &IdpError::from_redirect(
+                "invalid_grant",
+                Some(
+                    "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.",
+                ),
+                None,
+            ),
+            &cx,
+        );
+        assert!(
+            clock
+                .cause
+                .contains("this computer's clock is 10 min ahead of Google's"),
+            "{}",
+            clock.cause
+        );
+        let user = explain(
+            &IdpError::from_redirect("invalid_grant", Some("Invalid email or User ID"), None),
+            &cx,
+        );
+        assert!(user.cause.contains("alice@example.com"), "{}", user.cause);
+        // The same words from a delegated sign-in are a refresh token gone bad.
+        let delegated = Context {
+            flow: Flow::Delegated,
+            ..cx
+        };
+        let gone = explain(
+            &IdpError::from_redirect(
+                "invalid_grant",
+                Some("Token has been expired or revoked."),
+                None,
+            ),
+            &delegated,
+        );
+        assert!(gone.cause.contains("7 days"), "{}", gone.cause);
+        assert_eq!(gone.case, None);
+    }
+
+    #[test]
     fn plain_oauth_errors_and_unknown_ones() {
         let x = explain(&IdpError::from_redirect("access_denied", None, None), &CX);
         assert_eq!(x.code, "access_denied");

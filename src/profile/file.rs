@@ -74,16 +74,33 @@ pub enum SaveError {
 
 /// Reads, parses and validates a profile file. On success the warnings come along.
 pub fn load(path: &Path) -> Result<(Profile, Vec<Finding>), LoadError> {
+    refuse_errors(read(path)?)
+}
+
+/// Reads and parses a profile file, and validates it without refusing: a profile that parses comes
+/// back with all its findings, errors too, so that the window can open it and show each finding
+/// at its field. A file that does not parse (syntax, shape, a secret, a newer version) is an error.
+pub fn read(path: &Path) -> Result<(Profile, Vec<Finding>), LoadError> {
     let label = path.display().to_string();
     let text = read_text(path).map_err(|f| LoadError {
         findings: vec![f.in_file(&label)],
     })?;
-    load_str(&text, Format::from_path(path), &label, path.parent())
+    read_str(&text, Format::from_path(path), &label, path.parent())
 }
 
 /// Parses and validates profile text. `label` names the file in findings; `base_dir` resolves
 /// relative paths such as `tls.ca_file`.
 pub fn load_str(
+    text: &str,
+    format: Format,
+    label: &str,
+    base_dir: Option<&Path>,
+) -> Result<(Profile, Vec<Finding>), LoadError> {
+    refuse_errors(read_str(text, format, label, base_dir)?)
+}
+
+/// [`load_str`] without refusing a profile whose values have errors (see [`read`]).
+pub fn read_str(
     text: &str,
     format: Format,
     label: &str,
@@ -98,6 +115,12 @@ pub fn load_str(
         .map(locate)
         .collect();
     findings.sort_by_key(|f| f.position.map(|p| (p.line, p.column)));
+    Ok((profile, findings))
+}
+
+fn refuse_errors(
+    (profile, findings): (Profile, Vec<Finding>),
+) -> Result<(Profile, Vec<Finding>), LoadError> {
     if findings.iter().any(|f| f.severity == Severity::Error) {
         return Err(LoadError { findings });
     }

@@ -16,11 +16,11 @@ use std::path::PathBuf;
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub use file::{
-    Format, LoadError, MAX_FILE_BYTES, SaveError, load, load_str, save, to_string, write_atomic,
-    write_atomic_mode,
+    Format, LoadError, MAX_FILE_BYTES, SaveError, load, load_str, read, read_str, save, to_string,
+    write_atomic, write_atomic_mode,
 };
 pub use locate::{Position, Seg};
-pub use validate::{Finding, SECRET_EXPIRY_WARNING_DAYS, Severity, days_until, validate};
+pub use validate::{Finding, SECRET_EXPIRY_WARNING_DAYS, Severity, days_until, is_guid, validate};
 pub use values::{mail_address, shown};
 
 /// The newest file `version` this build reads and writes.

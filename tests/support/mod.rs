@@ -43,6 +43,7 @@ pub mod dovecot;
 pub mod fake;
 pub mod http;
 pub mod idp;
+pub mod keyring;
 pub mod pki;
 pub mod sink;
 pub mod tls;

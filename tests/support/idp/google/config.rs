@@ -75,6 +75,9 @@ pub struct GoogleConfig {
     /// computer looks ahead of Google).
     pub clock_offset_secs: i64,
     pub token_lifetime_secs: u64,
+    /// The user consented to the client before: Google then sends a refresh token only when
+    /// the sign-in asks for consent again (`prompt=consent`).
+    pub consented_before: bool,
 }
 
 impl Default for GoogleConfig {
@@ -91,6 +94,7 @@ impl Default for GoogleConfig {
             delegation: vec![(SERVICE_ACCOUNT_ID.to_owned(), vec![MAIL_SCOPE.to_owned()])],
             clock_offset_secs: 0,
             token_lifetime_secs: 3599,
+            consented_before: false,
         }
     }
 }
