@@ -1,6 +1,7 @@
 //! The `mailcfg` command line: the same engine as the window, for scripts and tests.
-//! Exit codes: 0 all good, 1 a check or sign-in failed, 2 bad input (arguments, profile), 130
-//! cancelled with Ctrl+C, 141 stdout's reader went away. Every line goes through [`output`].
+//! Exit codes: 0 all good, 1 a check or sign-in failed (or discovery found nothing), 2 bad input
+//! (arguments, profile, address), 130 cancelled with Ctrl+C, 141 stdout's reader went away.
+//! Every line goes through [`output`].
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,10 +9,12 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 mod check_cmd;
+mod discover_cmd;
 pub mod output;
 mod probe_cmd;
 mod secret_cmd;
 
+pub use discover_cmd::DiscoverArgs;
 use output::{say, tell};
 
 use crate::oauth::{FlowEvent, TokenSource};
@@ -148,6 +151,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Start from an e-mail address: find the provider, the tenant and the servers (MX, Microsoft
+    /// tenant discovery, Thunderbird autoconfig and ISPDB, SRV records), and write a draft profile.
+    Discover(DiscoverArgs),
     /// Store an account's client secret in the OS keyring. The secret is read from standard input,
     /// never from the command line, where the shell history and other users could see it.
     Secret {
@@ -232,6 +238,7 @@ pub fn run(command: Command) -> ExitCode {
             };
             secret_cmd::run(&profile, &account, &what)
         }
+        Command::Discover(args) => discover_cmd::run(&args),
     })
 }
 

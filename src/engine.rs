@@ -73,6 +73,10 @@ pub enum Update {
     Tested(Box<probe::Report>),
     /// The test could not start: no token, no password.
     TestNotStarted(String),
+    /// A step of a discovery started or ended.
+    Discovery(crate::discover::Event),
+    /// The discovery's report, with the draft.
+    Discovered(Box<crate::discover::Report>),
 }
 
 pub struct Engine {
@@ -430,6 +434,27 @@ impl Engine {
             let _ = pump.await;
             // The window diagnoses it with the rest of what it has seen.
             send.send(Update::Tested(Box::new(report)));
+        })
+    }
+
+    /// Discovery from an address: every source at once, each step reported as it starts and ends.
+    pub fn discover(
+        &mut self,
+        address: crate::discover::Address,
+        settings: crate::discover::Settings,
+    ) -> JobId {
+        self.spawn(move |send| async move {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let forward = send.clone();
+            let pump = tokio::spawn(async move {
+                while let Some(e) = rx.recv().await {
+                    forward.send(Update::Discovery(e));
+                }
+            });
+            let report = crate::discover::discover(&address, &settings, &tx).await;
+            drop(tx);
+            let _ = pump.await;
+            send.send(Update::Discovered(Box::new(report)));
         })
     }
 

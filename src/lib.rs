@@ -22,8 +22,10 @@
 //! - [`checklist`]: the Azure and Exchange set-up steps, with the diagnosis's findings placed on them.
 //! - [`monitor`]: `mailcfg check` for Nagios/Icinga and Prometheus: a run judged with the
 //!   expiries (client secret, certificates) against thresholds, in the plugin and text formats.
-//! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `secret`, `test`, `check`, `export`), exit
-//!   codes.
+//! - [`discover`]: from an e-mail address to a draft profile: MX, Microsoft tenant discovery,
+//!   Thunderbird autoconfig and the ISPDB, SRV records, each field saying where it came from.
+//! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `secret`, `test`, `check`, `export`,
+//!   `discover`), exit codes.
 //! - [`engine`]: the window's tokio runtime: sign-in, tests, keyring and file work off the UI
 //!   thread, reported through a channel that wakes the window.
 //! - [`ui`]: the egui/eframe window. It draws state and never opens a socket.
@@ -31,6 +33,7 @@
 pub mod checklist;
 pub mod cli;
 pub mod diagnosis;
+pub mod discover;
 pub mod engine;
 pub mod export;
 pub mod files;

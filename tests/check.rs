@@ -10,9 +10,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::Duration;
 
 use mailcfg::profile::{self, Encryption, Flow, Mailbox, Profile, Protocol, Transport};
+use support::keyring::with_keyring;
 use support::{Options, TestServers, defaults};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mailcfg");
@@ -423,24 +423,6 @@ fn the_timer_and_service_units_verify() {
     assert!(out.status.success() && findings.is_empty(), "{said}");
 }
 
-/// Runs a script under a private D-Bus session with GNOME Keyring unlocked; the keyring's files
-/// live in `home`, so a later session with the same home sees the same entries.
-async fn with_keyring(home: &Path, script: &str, env: &[(&str, &str)]) -> Output {
-    let mut c = tokio::process::Command::new("dbus-run-session");
-    c.args(["--", "sh", "-c", &format!("echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1\n{script}")])
-        .env("HOME", home)
-        .env("MAILCFG", BIN)
-        .env_remove("MAILCFG_CLIENT_SECRET")
-        .env_remove("DBUS_SESSION_BUS_ADDRESS");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    tokio::time::timeout(Duration::from_mins(2), c.output())
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delegated_account_refreshes_and_an_expired_refresh_is_critical_with_the_fix() {
     let s = TestServers::start().await.unwrap();
@@ -464,6 +446,7 @@ async fn a_delegated_account_refreshes_and_an_expired_refresh_is_critical_with_t
     // Without a stored sign-in the check may not ask anyone: UNKNOWN, with what to do.
     let run = with_keyring(
         home.path(),
+        BIN,
         r#""$MAILCFG" check --profile "$P" --warn-days 3 --crit-days 1"#,
         &[("P", f)],
     )
@@ -472,7 +455,7 @@ async fn a_delegated_account_refreshes_and_an_expired_refresh_is_critical_with_t
     assert_eq!(run.status.code(), Some(3), "{out}");
     assert!(out.contains("no stored sign-in"), "{out}");
     // Sign in once (device code, approved by the test IdP), then the check refreshes silently.
-    let run = with_keyring(home.path(), r#""$MAILCFG" token --profile "$P" --account Alice >/dev/null && "$MAILCFG" check --profile "$P" --warn-days 3 --crit-days 1"#, &[("P", f)]).await;
+    let run = with_keyring(home.path(), BIN, r#""$MAILCFG" token --profile "$P" --account Alice >/dev/null && "$MAILCFG" check --profile "$P" --warn-days 3 --crit-days 1"#, &[("P", f)]).await;
     let out = String::from_utf8_lossy(&run.stdout).into_owned();
     assert_eq!(
         run.status.code(),
@@ -484,6 +467,7 @@ async fn a_delegated_account_refreshes_and_an_expired_refresh_is_critical_with_t
     s.idp.expire_refresh_tokens();
     let run = with_keyring(
         home.path(),
+        BIN,
         r#""$MAILCFG" check --profile "$P" --warn-days 3 --crit-days 1"#,
         &[("P", f)],
     )

@@ -631,22 +631,10 @@ async fn without_a_browser_the_address_is_shown_and_works_when_opened_by_hand() 
     assert!(out.contains(defaults::USER_EMAIL), "{out}");
 }
 
-/// Runs a shell script under a private D-Bus session with an unlocked GNOME Keyring.
-async fn with_keyring(script: &str, env: &[(&str, &str)]) -> Output {
+/// The keyring session in a home of its own.
+async fn with_keyring_here(script: &str, env: &[(&str, &str)]) -> Output {
     let home = tempfile::tempdir().unwrap();
-    let mut c = tokio::process::Command::new("dbus-run-session");
-    c.args(["--", "sh", "-c", &format!("echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1\n{script}")])
-        .env("HOME", home.path())
-        .env("MAILCFG", BIN)
-        .env_remove("MAILCFG_CLIENT_SECRET")
-        .env_remove("DBUS_SESSION_BUS_ADDRESS");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    tokio::time::timeout(Duration::from_mins(2), c.output())
-        .await
-        .unwrap()
-        .unwrap()
+    support::keyring::with_keyring(home.path(), BIN, script, env).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -667,7 +655,7 @@ BROWSER=/nonexistent PATH=/nonexistent "$MAILCFG" token --profile "$P" --account
 if "$MAILCFG" token --profile "$P" --account App 2> "$D/gone.txt"; then exit 9; fi
 echo done
 "#;
-    let o = with_keyring(
+    let o = with_keyring_here(
         script,
         &[
             ("SECRET", defaults::APP_SECRET),

@@ -116,12 +116,7 @@ pub async fn discover(account: &Account, http: &reqwest::Client) -> Result<Endpo
     })
 }
 
-/// An identity provider's address: https, or http on this computer only.
-pub(crate) fn parse_url(field: &'static str, url: &str) -> Result<Url, OAuthError> {
-    parse(field, url)
-}
-
-fn parse(field: &'static str, url: &str) -> Result<Url, OAuthError> {
+pub(crate) fn parse(field: &'static str, url: &str) -> Result<Url, OAuthError> {
     let parsed = Url::parse(url).map_err(|e| OAuthError::Config {
         field,
         message: format!("\"{url}\" is not a valid address ({e})"),

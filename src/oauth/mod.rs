@@ -325,7 +325,7 @@ impl TokenSource {
             .token_url
             .as_deref()
             .unwrap_or(crate::provider::google::TOKEN_URL);
-        endpoints::parse_url("token_url", token_url)?;
+        endpoints::parse("token_url", token_url)?;
         let client_email = account.client_email.as_deref().unwrap_or_default();
         let key_id = account.private_key_id.as_deref().unwrap_or_default();
         let scopes: Vec<String> = if account.scopes.iter().all(|s| s.trim().is_empty()) {
@@ -452,8 +452,19 @@ pub fn http_client(
     tls: &TlsSettings,
     base_dir: Option<&Path>,
 ) -> Result<reqwest::Client, OAuthError> {
-    let mut b = reqwest::Client::builder()
+    http_builder(tls, base_dir)?
         .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| OAuthError::Protocol(format!("cannot set up HTTPS: {e}")))
+}
+
+/// What every HTTP client of the app shares (TLS trust, user agent, time limits); the caller
+/// adds its redirect policy (none for token endpoints, a few for discovery) and builds it.
+pub fn http_builder(
+    tls: &TlsSettings,
+    base_dir: Option<&Path>,
+) -> Result<reqwest::ClientBuilder, OAuthError> {
+    let mut b = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
         .user_agent(concat!("mailcfg/", env!("CARGO_PKG_VERSION")));
@@ -476,8 +487,7 @@ pub fn http_client(
         }
         b = b.tls_certs_merge(certs);
     }
-    b.build()
-        .map_err(|e| OAuthError::Protocol(format!("cannot set up HTTPS: {e}")))
+    Ok(b)
 }
 
 /// A network failure in words: which address, and what failed (DNS, connect, TLS, timeout).

@@ -119,7 +119,7 @@ pub fn parse_key(bytes: &[u8]) -> Result<ServiceAccountKey, KeyError> {
         None => TOKEN_URL.to_owned(),
         Some(_) => text("token_uri")?,
     };
-    if super::endpoints::parse_url("token_uri", &token_uri).is_err() {
+    if super::endpoints::parse("token_uri", &token_uri).is_err() {
         return Err(key_error(
             "token_uri",
             format!(

@@ -41,6 +41,8 @@ pub struct Profile {
     pub tls: TlsSettings,
     #[serde(default, skip_serializing_if = "ProbeSettings::is_default")]
     pub probe: ProbeSettings,
+    #[serde(default, skip_serializing_if = "DiscoverySettings::is_default")]
+    pub discovery: DiscoverySettings,
 }
 
 impl Default for Profile {
@@ -52,6 +54,7 @@ impl Default for Profile {
             mailboxes: Vec::new(),
             tls: TlsSettings::default(),
             probe: ProbeSettings::default(),
+            discovery: DiscoverySettings::default(),
         }
     }
 }
@@ -198,6 +201,47 @@ impl Default for ProbeSettings {
             concurrency: Self::DEFAULT_CONCURRENCY,
         }
     }
+}
+
+/// Where "Start from an e-mail address" asks (docs/discovery.md); each unset one is the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoverySettings {
+    /// A DNS server (`IP` or `IP:PORT`) to ask instead of the system's: split DNS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<String>,
+    /// Microsoft's sign-in authority for tenant discovery (another cloud, a local identity provider).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
+    /// The ISPDB's base URL (an organisation's mirror).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ispdb: Option<String>,
+}
+
+impl DiscoverySettings {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A DNS server as the user gives it: `IP`, `IP:PORT` or `[IPv6]:PORT` (port 53 if none).
+/// An IP, not a name: the name of the server that answers names cannot be looked up first.
+pub fn parse_dns(s: &str) -> Result<std::net::SocketAddr, String> {
+    let t = s.trim();
+    if let Ok(a) = t.parse::<std::net::SocketAddr>() {
+        return Ok(a);
+    }
+    if let Ok(ip) = t
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+    {
+        return Ok(std::net::SocketAddr::new(ip, 53));
+    }
+    let shown: String = t.chars().take(80).flat_map(char::escape_debug).collect();
+    Err(format!(
+        "\"{shown}\" is not a DNS server address: give an IP address and optionally a port, e.g. 192.168.1.1 or 127.0.0.1:5353"
+    ))
 }
 
 /// Defines a closed set of lower-case names read from and written to the file.

@@ -67,6 +67,34 @@ pub const OUTLOOK_COM_POP3: Server = server(
     Encryption::Tls,
 );
 
+// Microsoft 365 in the national clouds, for tenants that tenant discovery places there: GCC
+// High / DoD (office365.us) and the one operated by 21Vianet (partner.outlook.cn). The hosts
+// are documented only in part (docs/discovery.md); discovery says so beside them.
+pub const MICROSOFT365_USGOV_IMAP: Server = server(
+    "Microsoft 365 US Government IMAP",
+    "outlook.office365.us",
+    993,
+    Encryption::Tls,
+);
+pub const MICROSOFT365_USGOV_SMTP: Server = server(
+    "Microsoft 365 US Government SMTP",
+    "smtp.office365.us",
+    587,
+    Encryption::StartTls,
+);
+pub const MICROSOFT365_CHINA_IMAP: Server = server(
+    "Microsoft 365 China IMAP",
+    "partner.outlook.cn",
+    993,
+    Encryption::Tls,
+);
+pub const MICROSOFT365_CHINA_SMTP: Server = server(
+    "Microsoft 365 China SMTP",
+    "smtp.partner.outlook.cn",
+    587,
+    Encryption::StartTls,
+);
+
 pub const SMTP_SERVERS: &[Server] = &[MICROSOFT365_SMTP, GMAIL_SMTP, OUTLOOK_COM_SMTP];
 pub const IMAP_SERVERS: &[Server] = &[MICROSOFT365_IMAP, GMAIL_IMAP, OUTLOOK_COM_IMAP];
 pub const POP3_SERVERS: &[Server] = &[MICROSOFT365_POP3, GMAIL_POP3, OUTLOOK_COM_POP3];

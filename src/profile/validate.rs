@@ -243,12 +243,29 @@ fn check_settings(profile: &Profile, base_dir: Option<&Path>, out: &mut Vec<Find
             "use a value from 1 to 600 seconds (the default is 15)",
         ));
     }
+    check_discovery(&profile.discovery, out);
     if !(1..=256).contains(&profile.probe.concurrency) {
         out.push(Finding::error(
             key("probe", "concurrency"),
             format!("concurrency {} is out of range", profile.probe.concurrency),
             "use a value from 1 to 256 (the default is 8)",
         ));
+    }
+}
+
+fn check_discovery(d: &super::DiscoverySettings, out: &mut Vec<Finding>) {
+    let key = |b: &str| vec![Seg::Key("discovery".into()), Seg::Key(b.into())];
+    if let Some(dns) = &d.dns
+        && let Err(e) = super::parse_dns(dns)
+    {
+        out.push(Finding::error(key("dns"), e, "give the DNS server's IP address, optionally with a port, or remove `dns` to use this computer's"));
+    }
+    for (field, value) in [("authority", &d.authority), ("ispdb", &d.ispdb)] {
+        if let Some(v) = value
+            && let Err(message) = check_url(v, false)
+        {
+            out.push(Finding::error(key(field), message, "give a full https:// address (http only for this computer), or remove it for the default"));
+        }
     }
 }
 
@@ -643,6 +660,18 @@ fn check_url(url: &str, redirect: bool) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn discovery_settings_are_checked() {
+        let mut p = Profile::default();
+        p.discovery.dns = Some("10.0.0.53:5353".into());
+        p.discovery.ispdb = Some("https://ispdb.example.com/v1.1/".into());
+        assert!(validate(&p, None).is_empty());
+        p.discovery.dns = Some("dns.example.com".into());
+        p.discovery.authority = Some("http://login.example.com".into());
+        let keys: Vec<String> = validate(&p, None).iter().map(Finding::key).collect();
+        assert_eq!(keys, ["discovery.dns", "discovery.authority"]);
+    }
 
     #[test]
     fn host_names() {

@@ -27,6 +27,8 @@ pub struct Options {
     pub test_all: bool,
     /// `account:NAME`, `transport:NAME`, `mailbox:NAME` or `settings`: shown first.
     pub select: Option<String>,
+    /// Offer the start screen ("Start from an e-mail address") when no profile was opened.
+    pub start_screen: bool,
 }
 
 /// What the sidebar has selected.
@@ -62,7 +64,7 @@ pub enum Pending {
 }
 
 #[derive(Debug, Clone)]
-enum Job {
+pub(super) enum Job {
     SignIn(String),
     Secret(String),
     Password,
@@ -77,6 +79,7 @@ enum Job {
     Export,
     Draft,
     Test(super::testview::Target),
+    Discover,
 }
 
 #[allow(clippy::struct_excessive_bools)] // independent switches of the window
@@ -90,7 +93,7 @@ pub struct App {
     pub status: Option<(bool, String)>,
     pub engine: Engine,
     ctx: Arc<OnceLock<egui::Context>>,
-    jobs: HashMap<JobId, Job>,
+    pub(super) jobs: HashMap<JobId, Job>,
     pub sign_ins: HashMap<String, SignIn>,
     pub secret_input: String,
     pub reveal_secret: bool,
@@ -116,6 +119,10 @@ pub struct App {
     pub send_to: String,
     quitting: bool,
     test_all_at_start: bool,
+    /// The start screen, while it is open (src/ui/discover.rs).
+    pub start: Option<super::discover::StartScreen>,
+    /// Where the fields of a discovered draft came from, shown under them.
+    pub field_sources: Vec<crate::discover::FieldNote>,
 }
 
 const DRAFT_FILE: &str = "draft.toml";
@@ -146,6 +153,7 @@ impl App {
             .and_then(|d| crate::files::read_limited(&d.join(LAST_FILE), 64 * 1024).ok())
             .and_then(|b| String::from_utf8(b).ok())
             .map(|s| PathBuf::from(s.trim()));
+        let opened = opts.open.is_some() || last.is_some();
         let (profile, path) = match opts.open.or(last) {
             Some(p) => match profile::load(&p) {
                 Ok((profile, _)) => (profile, Some(p)),
@@ -192,8 +200,13 @@ impl App {
             send_to: String::new(),
             quitting: false,
             test_all_at_start: opts.test_all,
+            start: None,
+            field_sources: Vec::new(),
         })
         .map(|mut app| {
+            if opts.start_screen && !opened {
+                app.open_start();
+            }
             if let Some(sel) = opts.select.as_deref() {
                 app.select(sel);
             }
@@ -343,10 +356,8 @@ impl App {
     pub fn proceed(&mut self, what: Pending) {
         self.confirm = None;
         match what {
-            Pending::New => {
-                self.replace(profile::presets::microsoft365_profile(), None, true);
-                self.status = Some((false, "New profile from the Microsoft 365 preset.".into()));
-            }
+            // The start screen offers the address, the preset and Open (src/ui/discover.rs).
+            Pending::New => self.open_start(),
             Pending::Open => self.pick(Pick::Open),
             Pending::Import => self.pick(Pick::Import),
             Pending::Quit => {
@@ -360,7 +371,8 @@ impl App {
 
     /// Shows another profile. `clean`: it is what is on disk (opened, or a fresh preset); an
     /// imported profile is not saved yet, so it counts as changed.
-    fn replace(&mut self, p: Profile, path: Option<PathBuf>, clean: bool) {
+    pub(super) fn replace(&mut self, p: Profile, path: Option<PathBuf>, clean: bool) {
+        self.field_sources.clear();
         self.saved = if clean { p.clone() } else { Profile::default() };
         self.profile = p;
         self.path = path;
@@ -545,7 +557,10 @@ impl App {
             let Some(kind) = self.jobs.get(&job).cloned() else {
                 continue;
             };
-            let finished = !matches!(update, Update::Flow(_) | Update::Probe(_));
+            let finished = !matches!(
+                update,
+                Update::Flow(_) | Update::Probe(_) | Update::Discovery(_)
+            );
             if finished {
                 self.jobs.remove(&job);
             }
@@ -680,6 +695,7 @@ impl App {
                     Err(e) => (true, e),
                 });
             }
+            (Job::Discover, u) => self.discovery_update(job, u),
             (Job::Test(target), u) => {
                 let done = matches!(u, Update::Tested(_));
                 if let Some(run) = self.tests.get_mut(&target)

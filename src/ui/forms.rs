@@ -30,7 +30,8 @@ const PROTOCOLS: &[(Protocol, &str)] = &[(Protocol::Imap, "IMAP"), (Protocol::Po
 
 /// Findings of the profile by key (`mailboxes[0].port`), as notes for the fields.
 fn notes_by_key(app: &mut App) -> HashMap<String, Vec<Note>> {
-    let mut m: HashMap<String, Vec<Note>> = HashMap::new();
+    // A discovered draft's fields say where their values came from (src/ui/discover.rs).
+    let mut m = super::discover::source_notes(app);
     for f in app.findings() {
         let text = format!("{} — {}", f.message, f.fix);
         let note = if f.severity == Severity::Error {

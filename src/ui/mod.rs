@@ -4,6 +4,8 @@
 
 pub mod app;
 mod checklist_view;
+pub mod discover;
+mod discover_apply;
 mod evidence;
 mod forms;
 mod signin;
@@ -34,6 +36,7 @@ pub fn run(args: &WindowArgs) -> eframe::Result<()> {
             config_dir: None,
             test_all: args.test_all,
             select: args.select.clone(),
+            start_screen: true,
         },
         secrets,
     )

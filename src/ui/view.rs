@@ -41,6 +41,10 @@ pub fn frame(app: &mut App, ui: &mut egui::Ui) {
     });
     if let Some(what) = app.confirm {
         confirm(app, ui.ctx(), what);
+    } else if let Some(s) = app.start.as_mut()
+        && let Some(a) = super::discover::show(ui.ctx(), s)
+    {
+        app.start_action(a);
     }
 }
 
@@ -48,7 +52,7 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
             if ui
-                .add(egui::Button::new("New").shortcut_text("Ctrl+N"))
+                .add(egui::Button::new("New…").shortcut_text("Ctrl+N"))
                 .clicked()
             {
                 app.ask(Pending::New);

@@ -84,6 +84,8 @@ pub fn choice_row<T: Copy + PartialEq>(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     pub error: bool,
+    /// Information, not a problem (where a value came from): drawn quietly.
+    pub info: bool,
     pub text: String,
 }
 
@@ -91,12 +93,21 @@ impl Note {
     pub fn error(text: impl Into<String>) -> Self {
         Self {
             error: true,
+            info: false,
             text: text.into(),
         }
     }
     pub fn warning(text: impl Into<String>) -> Self {
         Self {
             error: false,
+            info: false,
+            text: text.into(),
+        }
+    }
+    pub fn source(text: impl Into<String>) -> Self {
+        Self {
+            error: false,
+            info: true,
             text: text.into(),
         }
     }
@@ -106,6 +117,8 @@ pub fn show_notes(ui: &mut egui::Ui, notes: &[Note]) {
     for n in notes {
         let color = if n.error {
             ui.visuals().error_fg_color
+        } else if n.info {
+            ui.visuals().text_color()
         } else {
             ui.visuals().warn_fg_color
         };

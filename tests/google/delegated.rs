@@ -60,8 +60,8 @@ BROWSER=/nonexistent "$MAILCFG" test --profile "$P" > "$D/test.out" 2>&1
 echo done
 "#;
     let o = with_keyring(
-        BIN,
         home.path(),
+        BIN,
         script,
         &[
             ("SECRET", g::DESKTOP_SECRET),

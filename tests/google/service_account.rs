@@ -93,8 +93,8 @@ if "$MAILCFG" token --profile "$P" --account Workspace 2> "$D/gone.txt"; then ex
 echo done
 "#;
     let o = with_keyring(
-        BIN,
         home.path(),
+        BIN,
         script,
         &[
             ("P", p.to_str().unwrap()),

@@ -1,19 +1,21 @@
-//! A real Secret Service for a test: a shell script run under a private D-Bus session with an
-//! unlocked GNOME Keyring, in a fresh `$HOME` (where the keyring's files go), with `$MAILCFG`
-//! the binary. Nothing of the machine's own session is touched.
+//! A real Secret Service for tests: a private D-Bus session with GNOME Keyring unlocked, around a
+//! shell script. The keyring's files live in `home`, so a later session with the same home sees
+//! the entries an earlier one stored.
 
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-/// Runs `script` (sh) with `env`; the keyring and its files vanish with the session.
-pub async fn with_keyring(bin: &str, home: &Path, script: &str, env: &[(&str, &str)]) -> Output {
+/// Runs `script` (with `$MAILCFG` = `bin`, and `env`) under the keyring session; 2 minutes at most.
+pub async fn with_keyring(home: &Path, bin: &str, script: &str, env: &[(&str, &str)]) -> Output {
     let mut c = tokio::process::Command::new("dbus-run-session");
     c.args([
         "--",
         "sh",
         "-c",
-        &format!("echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1\n{script}"),
+        &format!(
+            "echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1\n{script}"
+        ),
     ])
     .env("HOME", home)
     .env("MAILCFG", bin)
@@ -24,8 +26,8 @@ pub async fn with_keyring(bin: &str, home: &Path, script: &str, env: &[(&str, &s
     for (k, v) in env {
         c.env(k, v);
     }
-    tokio::time::timeout(Duration::from_mins(3), c.output())
+    tokio::time::timeout(Duration::from_mins(2), c.output())
         .await
-        .expect("the keyring session did not finish in 3 min")
+        .expect("the keyring session ended within 2 minutes")
         .expect("dbus-run-session runs (tests/servers/install.sh installs it)")
 }

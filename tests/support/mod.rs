@@ -39,6 +39,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each test crate uses a part
 
 pub mod child;
+pub mod dns;
 pub mod dovecot;
 pub mod fake;
 pub mod http;
@@ -47,6 +48,7 @@ pub mod keyring;
 pub mod pki;
 pub mod sink;
 pub mod tls;
+pub mod web;
 
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
