@@ -335,7 +335,7 @@ fn token(path: &Path, account: &str, user: Option<&str>, json: bool, show_token:
     // A service account's token is one user's: the one named, else its first target's.
     let user = user.map(str::to_owned).or_else(|| {
         acc.is_service_account()
-            .then(|| first_user(&p, &acc.name))
+            .then(|| p.users_of(&acc.name).into_iter().next())
             .flatten()
     });
     if let Some(u) = &user
@@ -465,22 +465,6 @@ fn report_token(
     } else {
         EXIT_FAILED
     }
-}
-
-/// The user the account's first mailbox (or transport) signs in as.
-fn first_user(p: &Profile, account: &str) -> Option<String> {
-    let of = |a: &Option<String>| a.as_deref() == Some(account);
-    p.mailboxes
-        .iter()
-        .filter(|m| of(&m.account))
-        .map(|m| m.user.clone())
-        .chain(
-            p.transports
-                .iter()
-                .filter(|t| of(&t.account))
-                .filter_map(|t| t.username.clone()),
-        )
-        .find(|u| !u.trim().is_empty())
 }
 
 fn print_flow_event(e: FlowEvent) {

@@ -45,6 +45,15 @@ pub enum SecretSource {
     Environment,
 }
 
+/// What a service account's key says, besides its private key (which stays in the keyring).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFacts {
+    pub client_email: String,
+    pub client_id: String,
+    pub private_key_id: String,
+    pub token_uri: String,
+}
+
 /// Which file dialog answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pick {
@@ -53,6 +62,8 @@ pub enum Pick {
     Import,
     Export,
     CaFile,
+    /// A Google service account's JSON key.
+    ServiceAccountKey,
 }
 
 /// One report from the engine.
@@ -73,6 +84,9 @@ pub enum Update {
     Tested(Box<probe::Report>),
     /// The test could not start: no token, no password.
     TestNotStarted(String),
+    /// A service account's key was read and its private key stored: what the profile takes
+    /// from it (or why the file was refused).
+    KeyImported(Result<KeyFacts, String>),
     /// A step of a discovery started or ended.
     Discovery(crate::discover::Event),
     /// The discovery's report, with the draft.
@@ -174,12 +188,25 @@ impl Engine {
         Ok(source)
     }
 
-    /// Signs in with the account (cache, refresh, or its flow) and explains the token.
+    /// Signs in with the account (cache, refresh, or its flow) and explains the token. A Google
+    /// service account gets the token of its first mailbox's user: [`Engine::sign_in_as`].
     pub fn sign_in(
         &mut self,
         profile: &Profile,
         base_dir: Option<&Path>,
         account: &Account,
+    ) -> JobId {
+        let user = first_user(profile, &account.name);
+        self.sign_in_as(profile, base_dir, account, user)
+    }
+
+    /// [`Engine::sign_in`] for a chosen mailbox user (a service account's token is one user's).
+    pub fn sign_in_as(
+        &mut self,
+        profile: &Profile,
+        base_dir: Option<&Path>,
+        account: &Account,
+        user: Option<String>,
     ) -> JobId {
         let source = self.token_source(profile, base_dir);
         let account = account.clone();
@@ -196,7 +223,7 @@ impl Engine {
                 Ok(source) => {
                     let flow_send = send.clone();
                     let on_event = move |e: FlowEvent| flow_send.send(Update::Flow(e));
-                    match source.token(&account, &on_event).await {
+                    match source.token_for(&account, user.as_deref(), &on_event).await {
                         Ok(t) => Ok(token_info(&profile, &account, &t)),
                         Err(e) => Err(SignInFailure::from_error(&e)),
                     }
@@ -241,20 +268,19 @@ impl Engine {
         })
     }
 
-    /// Where the account's client secret would come from: the environment, the keyring, nowhere.
+    /// Where the account's client secret (a service account's key) would come from: the
+    /// environment, the keyring, nowhere.
     pub fn check_secret(&mut self, account: &str) -> JobId {
         let secrets = self.secrets.clone();
         let entry = secrets::account_entry(account);
         self.spawn(move |send| async move {
             let source = tokio::task::spawn_blocking(move || {
-                if secrets::client_secret_from_env().is_some() {
-                    SecretSource::Environment
-                } else if secrets
-                    .get(&entry, Kind::ClientSecret)
-                    .ok()
-                    .flatten()
-                    .is_some()
+                let stored = |k: Kind| secrets.get(&entry, k).ok().flatten().is_some();
+                if secrets::client_secret_from_env().is_some()
+                    || std::env::var_os(oauth::service_account::KEY_FILE_ENV).is_some()
                 {
+                    SecretSource::Environment
+                } else if stored(Kind::ClientSecret) || stored(Kind::ServiceAccountKey) {
                     SecretSource::Keyring
                 } else {
                     SecretSource::None
@@ -266,12 +292,41 @@ impl Engine {
         })
     }
 
+    /// Reads a service account's JSON key (bounded, checked field by field) and stores its private
+    /// key in the account's keyring entry, off the UI thread. The window puts the rest into the
+    /// profile.
+    pub fn import_key(&mut self, account: &str, path: PathBuf) -> JobId {
+        let secrets = self.secrets.clone();
+        let entry = secrets::account_entry(account);
+        self.spawn(move |send| async move {
+            let r = tokio::task::spawn_blocking(move || -> Result<KeyFacts, String> {
+                let key = oauth::service_account::read_key_file(&path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                secrets
+                    .set(&entry, Kind::ServiceAccountKey, Some(&key.private_key))
+                    .map_err(|e| e.to_string())?;
+                Ok(KeyFacts {
+                    client_email: key.client_email,
+                    client_id: key.client_id,
+                    private_key_id: key.private_key_id,
+                    token_uri: key.token_uri,
+                })
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+            send.send(Update::KeyImported(r));
+        })
+    }
+
     /// A native file dialog (xdg portal or zenity on Linux), run off the UI thread.
     pub fn pick(&mut self, pick: Pick, dialog: rfd::AsyncFileDialog) -> JobId {
         self.spawn(move |send| async move {
             let file = match pick {
                 Pick::SaveAs | Pick::Export => dialog.save_file().await,
-                Pick::Open | Pick::Import | Pick::CaFile => dialog.pick_file().await,
+                Pick::Open | Pick::Import | Pick::CaFile | Pick::ServiceAccountKey => {
+                    dialog.pick_file().await
+                }
             };
             send.send(Update::Picked(pick, file.map(|f| f.path().to_path_buf())));
         })
@@ -466,6 +521,14 @@ impl Engine {
             ));
         })
     }
+}
+
+/// The user of the account's first mailbox (or transport), for a service account's token.
+fn first_user(profile: &Profile, account: &str) -> Option<String> {
+    profile
+        .account(account)
+        .filter(|a| a.is_service_account())
+        .and_then(|_| profile.users_of(account).into_iter().next())
 }
 
 fn token_info(profile: &Profile, account: &Account, t: &oauth::AccessToken) -> TokenInfo {

@@ -21,12 +21,18 @@ struct Seen<'a> {
 }
 
 pub(super) fn checklist(ev: &Evidence<'_>, account: &Account, findings: &[Diagnosis]) -> Vec<Item> {
-    let tokens: Vec<&str> = ev
+    let mut tokens: Vec<&str> = ev
         .user_sign_ins
         .iter()
         .filter(|(a, _, s)| *a == account.name && matches!(s, SignInSeen::Token(_)))
         .map(|(_, u, _)| *u)
         .collect();
+    if let Some(SignInSeen::Token(t)) = ev.sign_in(&account.name)
+        && let Some(u) = t.user()
+        && !tokens.iter().any(|x| x.eq_ignore_ascii_case(u))
+    {
+        tokens.push(u);
+    }
     let seen = Seen {
         got: matches!(ev.sign_in(&account.name), Some(SignInSeen::Token(_))) || !tokens.is_empty(),
         tokens,
@@ -80,7 +86,7 @@ fn service_account(account: &Account, findings: &[Diagnosis], seen: &Seen<'_>) -
             account.private_key_id.as_deref().unwrap_or("(unnamed)")
         )),
         (None, Some(e)) => {
-            create.unknown(format!("the key of {e} is imported: sign in to check it"))
+            create.unknown(format!("the profile names {e}: sign in to check its key"))
         }
         (None, None) => create.unknown("no key imported yet"),
     };

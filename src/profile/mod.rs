@@ -64,6 +64,31 @@ impl Profile {
     pub fn account(&self, name: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.name == name)
     }
+
+    /// The users the account's mailboxes, then transports, sign in as (a service account's
+    /// tokens are for them), in order, without empty ones or repeats.
+    pub fn users_of(&self, account: &str) -> Vec<String> {
+        let of = |a: &Option<String>| a.as_deref() == Some(account);
+        let mut out: Vec<String> = Vec::new();
+        let names = self
+            .mailboxes
+            .iter()
+            .filter(|m| of(&m.account))
+            .map(|m| m.user.clone())
+            .chain(
+                self.transports
+                    .iter()
+                    .filter(|t| of(&t.account))
+                    .filter_map(|t| t.username.clone()),
+            );
+        for u in names {
+            let u = u.trim().to_owned();
+            if !u.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(&u)) {
+                out.push(u);
+            }
+        }
+        out
+    }
 }
 
 /// A connected account: an OAuth2 application registration that hands out tokens.

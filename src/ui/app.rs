@@ -80,6 +80,8 @@ pub(super) enum Job {
     Draft,
     Test(super::testview::Target),
     Discover,
+    /// A Google service account's key being imported for the account.
+    KeyImport(String),
 }
 
 #[allow(clippy::struct_excessive_bools)] // independent switches of the window
@@ -123,6 +125,10 @@ pub struct App {
     pub start: Option<super::discover::StartScreen>,
     /// Where the fields of a discovered draft came from, shown under them.
     pub field_sources: Vec<crate::discover::FieldNote>,
+    /// Google service accounts (src/ui/google.rs): a key file's path typed by hand, and the
+    /// mailbox user each account's token is got for.
+    pub key_path: String,
+    pub sign_in_user: HashMap<String, String>,
 }
 
 const DRAFT_FILE: &str = "draft.toml";
@@ -197,6 +203,8 @@ impl App {
             export_html: false,
             export_secrets: false,
             tests: HashMap::new(),
+            key_path: String::new(),
+            sign_in_user: HashMap::new(),
             send_to: String::new(),
             quitting: false,
             test_all_at_start: opts.test_all,
@@ -406,6 +414,9 @@ impl App {
             Pick::CaFile => d
                 .set_title("CA certificate (PEM)")
                 .add_filter("PEM", &["pem", "crt", "cer"]),
+            Pick::ServiceAccountKey => d
+                .set_title("Service account key (JSON)")
+                .add_filter("JSON key", &["json"]),
         };
         let job = self.engine.pick(pick, d);
         self.jobs.insert(job, Job::Pick);
@@ -455,9 +466,13 @@ impl App {
         if let Some(SignIn::Waiting { job, .. }) = self.sign_ins.get(&a.name) {
             self.engine.cancel(*job);
         }
-        let job = self
-            .engine
-            .sign_in(&self.profile, self.base_dir().as_deref(), &a);
+        let base = self.base_dir();
+        let job = match self.sign_in_user.get(&a.name).cloned() {
+            Some(user) => self
+                .engine
+                .sign_in_as(&self.profile, base.as_deref(), &a, Some(user)),
+            None => self.engine.sign_in(&self.profile, base.as_deref(), &a),
+        };
         self.jobs.insert(job, Job::SignIn(a.name.clone()));
         self.sign_ins.insert(
             a.name,
@@ -648,7 +663,11 @@ impl App {
                 Pick::SaveAs => self.save_to(path),
                 Pick::Export => self.export_to(&path),
                 Pick::CaFile => self.profile.tls.ca_file = Some(path),
+                Pick::ServiceAccountKey => super::google::import(self, path),
             },
+            (Job::KeyImport(account), Update::KeyImported(r)) => {
+                super::google::key_imported(self, &account, r);
+            }
             (Job::Load { import }, Update::Loaded(r)) => match r {
                 Ok((path, p)) => {
                     self.replace(p, (!import).then(|| path.clone()), !import);

@@ -1,5 +1,6 @@
-//! The set-up checklist under a Microsoft account: the portal and Exchange steps with their state
-//! from the last sign-in and tests, the first failing step highlighted with its PowerShell lines.
+//! The set-up checklist under a Microsoft or Google account: the portal and Exchange steps (or
+//! Google Cloud's and the Admin console's) with their state from the last sign-in and tests, the
+//! first failing step highlighted with its PowerShell lines or values to enter.
 
 use eframe::egui::{self, RichText};
 
@@ -10,7 +11,7 @@ use crate::profile::Provider;
 
 pub fn show(app: &App, ui: &mut egui::Ui, i: usize) {
     let a = &app.profile.accounts[i];
-    if a.provider != Provider::Microsoft {
+    if a.provider == Provider::Generic {
         return;
     }
     let items = super::evidence::checklist(&app.profile, &a.name, &app.sign_ins, &app.tests);
@@ -18,9 +19,11 @@ pub fn show(app: &App, ui: &mut egui::Ui, i: usize) {
     ui.separator();
     ui.heading("Set-up checklist");
     ui.label(
-        RichText::new(
-            "The Entra ID and Exchange Online steps of the guides. Sign in and test to fill it in.",
-        )
+        RichText::new(if a.provider == Provider::Google {
+            "The Google Cloud and Google Workspace steps. Sign in and test to fill it in."
+        } else {
+            "The Entra ID and Exchange Online steps of the guides. Sign in and test to fill it in."
+        })
         .weak(),
     );
     ui.add_space(4.0);

@@ -140,7 +140,12 @@ fn account(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) ->
     grid(ui, "account", |ui| {
         text_row(ui, "Name", &mut a.name, "e.g. Office365", &k("name"));
         choice_row(ui, "Provider", &mut a.provider, PROVIDERS, &k("provider"));
-        choice_row(ui, "Sign-in", &mut a.flow, FLOWS, &k("flow"));
+        let flows = if a.provider == Provider::Google {
+            super::google::FLOWS
+        } else {
+            FLOWS
+        };
+        choice_row(ui, "Sign-in", &mut a.flow, flows, &k("flow"));
         if a.provider == Provider::Microsoft {
             opt_row(
                 ui,

@@ -8,6 +8,7 @@ pub mod discover;
 mod discover_apply;
 mod evidence;
 mod forms;
+mod google;
 mod signin;
 pub mod testview;
 mod view;

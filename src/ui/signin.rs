@@ -10,7 +10,7 @@ use eframe::egui::{self, RichText};
 use super::app::{App, SignIn};
 use super::widgets;
 use crate::engine::{SecretSource, TokenInfo};
-use crate::profile::Flow;
+use crate::profile::{Flow, Provider};
 
 pub fn show(app: &mut App, ui: &mut egui::Ui, i: usize) {
     let a = app.profile.accounts[i].clone();
@@ -21,39 +21,11 @@ pub fn show(app: &mut App, ui: &mut egui::Ui, i: usize) {
         app.secret_asked.insert(a.name.clone());
         app.check_secret(&a.name);
     }
-    egui::Grid::new("secret").num_columns(2).spacing([14.0, 8.0]).min_col_width(150.0).show(ui, |ui| {
-        let l = ui.label("Client secret");
-        ui.vertical(|ui| {
-            ui.horizontal(|ui| {
-                let hint = match app.secret_present.get(&a.name) {
-                    Some(SecretSource::Keyring) => "stored in the keyring (type to replace)",
-                    Some(SecretSource::Environment) => "from MAILCFG_CLIENT_SECRET",
-                    _ if a.flow == Flow::AppOnly => "the secret's Value (not its ID)",
-                    _ => "only for confidential apps",
-                };
-                ui.add(egui::TextEdit::singleline(&mut app.secret_input).password(!app.reveal_secret).hint_text(hint).desired_width(320.0))
-                    .labelled_by(l.id);
-                ui.checkbox(&mut app.reveal_secret, "Show");
-                if ui.add_enabled(!app.secret_input.trim().is_empty(), egui::Button::new("Save to keyring")).clicked() {
-                    app.store_secret(&a.name);
-                }
-                if app.secret_present.get(&a.name) == Some(&SecretSource::Keyring) && ui.button("Remove").clicked() {
-                    app.store_secret(&a.name);
-                }
-            });
-            let said = match app.secret_present.get(&a.name) {
-                Some(SecretSource::Keyring) => "A client secret is stored in the OS keyring; it is never written to the profile.",
-                Some(SecretSource::Environment) => "The client secret comes from MAILCFG_CLIENT_SECRET, which overrides the keyring.",
-                Some(SecretSource::None) if a.flow == Flow::AppOnly => {
-                    "No client secret stored yet: app-only sign-in needs one (or MAILCFG_CLIENT_SECRET)."
-                }
-                Some(SecretSource::None) => "No client secret stored (not needed for public clients).",
-                None => "Looking in the keyring…",
-            };
-            ui.label(RichText::new(said).small().weak());
-        });
-        ui.end_row();
-    });
+    if a.is_service_account() {
+        super::google::service_account(app, ui, i);
+    } else {
+        secret_row(app, ui, &a);
+    }
     ui.add_space(8.0);
     let state = app.sign_ins.get(&a.name).cloned();
     ui.horizontal(|ui| {
@@ -104,6 +76,50 @@ pub fn show(app: &mut App, ui: &mut egui::Ui, i: usize) {
             });
         }
         Some(SignIn::Done(t)) => card(ui, &t),
+    }
+}
+
+/// The client secret: stored in the keyring, masked unless revealed.
+fn secret_row(app: &mut App, ui: &mut egui::Ui, a: &crate::profile::Account) {
+    egui::Grid::new("secret").num_columns(2).spacing([14.0, 8.0]).min_col_width(150.0).show(ui, |ui| {
+        let l = ui.label("Client secret");
+        ui.vertical(|ui| {
+            ui.horizontal(|ui| {
+                let hint = match app.secret_present.get(&a.name) {
+                    Some(SecretSource::Keyring) => "stored in the keyring (type to replace)",
+                    Some(SecretSource::Environment) => "from MAILCFG_CLIENT_SECRET",
+                    _ if a.flow == Flow::AppOnly => "the secret's Value (not its ID)",
+                    _ if a.provider == Provider::Google => "the Desktop app client's secret (required)",
+                    _ => "only for confidential apps",
+                };
+                ui.add(egui::TextEdit::singleline(&mut app.secret_input).password(!app.reveal_secret).hint_text(hint).desired_width(320.0))
+                    .labelled_by(l.id);
+                ui.checkbox(&mut app.reveal_secret, "Show");
+                if ui.add_enabled(!app.secret_input.trim().is_empty(), egui::Button::new("Save to keyring")).clicked() {
+                    app.store_secret(&a.name);
+                }
+                if app.secret_present.get(&a.name) == Some(&SecretSource::Keyring) && ui.button("Remove").clicked() {
+                    app.store_secret(&a.name);
+                }
+            });
+            let said = match app.secret_present.get(&a.name) {
+                Some(SecretSource::Keyring) => "A client secret is stored in the OS keyring; it is never written to the profile.",
+                Some(SecretSource::Environment) => "The client secret comes from MAILCFG_CLIENT_SECRET, which overrides the keyring.",
+                Some(SecretSource::None) if a.flow == Flow::AppOnly => {
+                    "No client secret stored yet: app-only sign-in needs one (or MAILCFG_CLIENT_SECRET)."
+                }
+                Some(SecretSource::None) if a.provider == Provider::Google => {
+                    "No client secret stored yet: Google requires the Desktop app client's secret (GOCSPX-…)."
+                }
+                Some(SecretSource::None) => "No client secret stored (not needed for public clients).",
+                None => "Looking in the keyring…",
+            };
+            ui.label(RichText::new(said).small().weak());
+        });
+        ui.end_row();
+    });
+    if a.provider == crate::profile::Provider::Google {
+        super::google::desktop_secret_note(ui);
     }
 }
 
