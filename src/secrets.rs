@@ -255,7 +255,7 @@ fn no_keyring_notice(reason: &str) -> String {
     format!(
         "No OS keyring is available ({reason}), so secrets are kept in memory for this session only and \
          must be entered again next time. On Linux, start a Secret Service (GNOME Keyring or KWallet) \
-         and unlock it; headless, set {CLIENT_SECRET_ENV}."
+         and unlock it; headless, set {CLIENT_SECRET_ENV} (a Google service account: MAILCFG_SERVICE_ACCOUNT_KEY, its key file's path)."
     )
 }
 
