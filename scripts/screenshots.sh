@@ -100,3 +100,4 @@ shot test-passed --open "$profile" --test-all --select mailbox:Support
 shot test-failed --open "$profile" --test-all --select "mailbox:Sales (not granted)"
 shot smtp --open "$profile" --test-all --select "transport:Support SMTP"
 SCROLL=12 shot checklist --open "$profile" --test-all --select account:Office365
+shot setup --open "$profile" --select setup:Office365

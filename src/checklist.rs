@@ -40,6 +40,8 @@ pub struct Item {
     pub commands: Vec<String>,
     /// The kind of the finding placed here, if any (the same as the Test panel's diagnosis).
     pub kind: Option<Kind>,
+    /// The set-up step this item is, for findings and for what the set-up script reported.
+    pub step: Option<SetupStep>,
 }
 
 impl Item {
@@ -51,7 +53,13 @@ impl Item {
             evidence: String::new(),
             commands: Vec::new(),
             kind: None,
+            step: None,
         }
+    }
+
+    fn of(mut self, step: SetupStep) -> Self {
+        self.step = Some(step);
+        self
     }
 
     fn done(mut self, evidence: impl Into<String>) -> Self {
@@ -125,6 +133,7 @@ pub fn checklist(
             "Entra ID → App registrations → New registration; under Authentication add \"Mobile and desktop applications\" with http://localhost and allow public client flows"
         },
     );
+    let register = register.of(SetupStep::RegisterApp);
     items.push(match (on(&SetupStep::RegisterApp), token) {
         (Some(d), _) => register.failed(d),
         (None, Some(_)) => register.done("a token was issued for this client ID and tenant"),
@@ -168,6 +177,7 @@ pub fn checklist(
             )
         },
     );
+    let permissions = permissions.of(SetupStep::ApiPermissions);
     items.push(match (on(&SetupStep::ApiPermissions), consent, claims) {
         (Some(d), _, _) => permissions.failed(d),
         (None, Some(_), _) => permissions
@@ -178,7 +188,8 @@ pub fn checklist(
     let grant = Item::new(
         "Grant admin consent",
         "API permissions → Grant admin consent for your organization",
-    );
+    )
+    .of(SetupStep::AdminConsent);
     items.push(match (consent, claims) {
         (Some(d), _) => grant.failed(d),
         (None, Some(c)) if !c.roles.is_empty() || !c.scopes.is_empty() => {
@@ -199,10 +210,11 @@ pub fn checklist(
             "Register the service principal in Exchange Online",
             "Exchange Online PowerShell, with the Enterprise application's Object ID (not the App registration's)",
         )
+        .of(SetupStep::ServicePrincipal)
         .with(if ids_known {
             vec![
                 connect_line(account.tenant.as_deref()),
-                new_service_principal_line(&account.client_id, oid, &account.name),
+                new_service_principal_line(Some(&account.client_id), oid, &account.name),
             ]
         } else {
             Vec::new()
@@ -230,6 +242,7 @@ pub fn checklist(
                     m.user
                 ),
             )
+            .of(SetupStep::MailboxGrant(m.user.clone()))
             .with(if m.user.trim().is_empty() {
                 Vec::new()
             } else {
@@ -270,6 +283,7 @@ pub fn checklist(
             format!("Allow authenticated SMTP for {user}"),
             "Microsoft 365 admin center → user → Mail → Manage email apps → Authenticated SMTP",
         )
+        .of(SetupStep::SmtpAuth(user.clone()))
         .with(if user.trim().is_empty() {
             Vec::new()
         } else {
@@ -289,6 +303,20 @@ pub fn checklist(
     for d in findings.iter().filter(|d| d.setup_step.is_none()) {
         items.push(Item::new("Something else stands in the way", d.fix.clone()).failed(d));
     }
+    // The set-up script's word counts where the run has shown nothing yet; a finding or a proof
+    // of this run stays as it is.
+    for item in &mut items {
+        if item.state == State::Unknown
+            && item
+                .step
+                .as_ref()
+                .is_some_and(|s| ev.setup_reported(&account.name, s))
+        {
+            item.state = State::Done;
+            item.evidence =
+                "reported done by the set-up script; sign in and test to prove it".into();
+        }
+    }
     items
 }
 
@@ -296,7 +324,8 @@ fn secret_item(account: &Account, got: bool, finding: Option<&Diagnosis>, now: S
     let item = Item::new(
         "Create a client secret",
         "Certificates & secrets → New client secret; copy its Value (not its Secret ID) and note its expiry date",
-    );
+    )
+    .of(SetupStep::ClientSecret);
     if let Some(d) = finding {
         return item.failed(d);
     }

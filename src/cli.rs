@@ -13,6 +13,7 @@ mod discover_cmd;
 pub mod output;
 mod probe_cmd;
 mod secret_cmd;
+mod setup_result;
 
 pub use discover_cmd::DiscoverArgs;
 use output::{say, tell};
@@ -36,6 +37,7 @@ pub const EXPORT_FORMATS: &[&str] = &[
     "um",
     "powershell",
     "env",
+    "setup",
 ];
 
 #[derive(Debug, Parser)]
@@ -60,7 +62,8 @@ pub struct WindowArgs {
     /// Sign in and test every mailbox and transport as soon as the window opens.
     #[arg(long)]
     pub test_all: bool,
-    /// Show this item first: account:NAME, transport:NAME, mailbox:NAME or settings (screenshots).
+    /// Show this item first: account:NAME, transport:NAME, mailbox:NAME, setup:NAME (the account
+    /// with "Set it up for me…" open) or settings (screenshots).
     #[arg(long, hide = true, value_name = "ITEM")]
     pub select: Option<String>,
     /// Close the window after this many frames (screenshots and smoke tests).
@@ -144,12 +147,31 @@ pub enum Command {
     Export {
         #[arg(long)]
         profile: PathBuf,
-        /// One of: toml, json, thunderbird, cerb, ce, um, powershell, env.
+        /// One of: toml, json, thunderbird, cerb, ce, um, powershell, env, setup.
         #[arg(long)]
         format: String,
         /// Write here (atomically, mode 0600) instead of to stdout.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// setup: the account to set up (needed when the profile has several).
+        #[arg(long, value_name = "NAME")]
+        account: Option<String>,
+        /// setup: how many months the new client secret is valid (1 to 24).
+        #[arg(long, value_name = "N", default_value_t = crate::export::setup::DEFAULT_SECRET_MONTHS,
+              value_parser = clap::value_parser!(u32).range(1..=24))]
+        secret_months: u32,
+        /// setup: end the script with `Invoke-MailcfgSetup -WhatIf`, a preview that changes nothing.
+        #[arg(long)]
+        what_if: bool,
+    },
+    /// Read the set-up script's result (from standard input: the lines Azure Cloud Shell printed)
+    /// into the account: tenant, client ID, enterprise object ID and secret expiry into the
+    /// profile, the client secret into the OS keyring.
+    SetupResult {
+        #[arg(long)]
+        profile: PathBuf,
+        #[arg(long)]
+        account: String,
     },
     /// Start from an e-mail address: find the provider, the tenant and the servers (MX, Microsoft
     /// tenant discovery, Thunderbird autoconfig and ISPDB, SRV records), and write a draft profile.
@@ -224,7 +246,20 @@ pub fn run(command: Command) -> ExitCode {
             profile,
             format,
             output,
-        } => export(&profile, &format, output.as_deref()),
+            account,
+            secret_months,
+            what_if,
+        } => export(
+            &profile,
+            &format,
+            output.as_deref(),
+            crate::export::setup::SetupOptions {
+                account: account.as_deref(),
+                secret_months,
+                what_if,
+            },
+        ),
+        Command::SetupResult { profile, account } => setup_result::run(&profile, &account),
         Command::Secret {
             profile,
             account,
@@ -565,7 +600,12 @@ impl TestArgs {
     }
 }
 
-fn export(path: &Path, format: &str, output: Option<&Path>) -> u8 {
+fn export(
+    path: &Path,
+    format: &str,
+    output: Option<&Path>,
+    setup: crate::export::setup::SetupOptions<'_>,
+) -> u8 {
     use crate::export::{ExportError, ExportFormat, ExportOptions};
     let Ok(format) = format.parse::<ExportFormat>() else {
         tell!("mailcfg export: error: unknown format \"{format}\"");
@@ -597,6 +637,7 @@ fn export(path: &Path, format: &str, output: Option<&Path>) -> u8 {
     let opts = ExportOptions {
         secrets: None,
         html: format.is_sheet() && output.is_some_and(is_html),
+        setup,
     };
     let text = match crate::export::export(&p, format, &opts) {
         Ok(t) => t,
@@ -604,7 +645,9 @@ fn export(path: &Path, format: &str, output: Option<&Path>) -> u8 {
             tell!("{}: error: {e}", path.display());
             tell!("    fix: {}", e.fix());
             return match e {
-                ExportError::NotApplicable { .. } => EXIT_BAD_INPUT,
+                ExportError::NotApplicable { .. }
+                | ExportError::AccountNeeded { .. }
+                | ExportError::NoSuchAccount { .. } => EXIT_BAD_INPUT,
                 ExportError::Encode { .. } => EXIT_FAILED,
             };
         }

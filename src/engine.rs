@@ -415,6 +415,7 @@ impl Engine {
                 let opts = crate::export::ExportOptions {
                     secrets: include_secrets.then_some(&found),
                     html,
+                    setup: crate::export::setup::SetupOptions::default(),
                 };
                 let text = crate::export::export(&profile, format, &opts)
                     .map_err(|e| format!("{e}\n    fix: {}", e.fix()))?;

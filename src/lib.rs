@@ -16,7 +16,8 @@
 //!   (DNS, TCP, TLS, greeting, capabilities, sign-in, EXAMINE/STAT/RCPT), with a masked transcript
 //!   and each failure as a typed symptom.
 //! - [`export`]: the profile in other systems' formats (Thunderbird autoconfig, Cerb/CE/UM sheets,
-//!   Exchange Online PowerShell, env lines) and import back. Pure: no files, no network.
+//!   Exchange Online PowerShell, the set-up script for Azure Cloud Shell and its result read back,
+//!   env lines) and import back. Pure: no files, no network.
 //! - [`diagnosis`]: the one diagnosis: everything a run saw (token claims, every test's typed
 //!   failure, the profile) through one rule table to the cause of each failure, with its evidence.
 //! - [`checklist`]: the Azure and Exchange set-up steps, with the diagnosis's findings placed on them.
@@ -25,7 +26,7 @@
 //! - [`discover`]: from an e-mail address to a draft profile: MX, Microsoft tenant discovery,
 //!   Thunderbird autoconfig and the ISPDB, SRV records, each field saying where it came from.
 //! - [`cli`]: the `mailcfg` subcommands (`validate`, `token`, `secret`, `test`, `check`, `export`,
-//!   `discover`), exit codes.
+//!   `discover`, `setup-result`), exit codes.
 //! - [`engine`]: the window's tokio runtime: sign-in, tests, keyring and file work off the UI
 //!   thread, reported through a channel that wakes the window.
 //! - [`ui`]: the egui/eframe window. It draws state and never opens a socket.

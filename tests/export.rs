@@ -25,6 +25,7 @@ const FORMATS: &[&str] = &[
     "um",
     "powershell",
     "env",
+    "setup",
 ];
 const PLACEHOLDER: &str = "(stored in the OS keyring)";
 
@@ -118,7 +119,7 @@ fn every_format_for_every_example_and_never_a_secret() {
     let dir = tempfile::tempdir().unwrap();
     for (path, p) in examples() {
         for format in FORMATS {
-            let microsoft_only = matches!(*format, "ce" | "um" | "powershell");
+            let microsoft_only = matches!(*format, "ce" | "um" | "powershell" | "setup");
             let out = run_export(&path, format, None);
             let err = String::from_utf8_lossy(&out.stderr);
             if microsoft_only && exchange_accounts(&p).is_empty() {
@@ -166,7 +167,7 @@ fn unknown_formats_exit_2_with_the_list() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown format \"xlsx\""), "{err}");
     assert!(
-        err.contains("toml, json, thunderbird, cerb, ce, um, powershell, env"),
+        err.contains("toml, json, thunderbird, cerb, ce, um, powershell, env, setup"),
         "{err}"
     );
 }

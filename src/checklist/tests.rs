@@ -335,3 +335,63 @@ fn a_google_service_accounts_steps_take_their_state_from_each_users_sign_in() {
             .contains("Security → Access and data control → API controls → Domain-wide delegation")
     );
 }
+
+#[test]
+fn what_the_set_up_script_reported_is_done_until_the_run_shows_otherwise() {
+    let p = presets::microsoft365_profile();
+    let a = &p.accounts[0];
+    let user = p.mailboxes[0].user.clone();
+    let now = UNIX_EPOCH + Duration::from_secs(1_795_000_200);
+    let reported = [
+        SetupStep::RegisterApp,
+        SetupStep::ServicePrincipal,
+        SetupStep::MailboxGrant(user.clone()),
+    ];
+    let mut ev = Evidence::new(&p, now);
+    ev.setup_reported = reported.iter().map(|s| (a.name.as_str(), s)).collect();
+    let items = checklist(&ev, a, &[], now);
+    assert_eq!(state(&items, "Register the app"), State::Done);
+    assert!(
+        items[0]
+            .evidence
+            .contains("reported done by the set-up script"),
+        "{items:#?}"
+    );
+    assert_eq!(state(&items, "Register the service principal"), State::Done);
+    assert_eq!(state(&items, "Grant the app the mailbox"), State::Done);
+    assert_eq!(
+        state(&items, "Grant admin consent"),
+        State::Unknown,
+        "not reported"
+    );
+    // Another account's report counts for nothing.
+    let mut other = Evidence::new(&p, now);
+    other.setup_reported = reported.iter().map(|s| ("Other", s)).collect();
+    assert_eq!(
+        state(&checklist(&other, a, &[], now), "Register the app"),
+        State::Unknown
+    );
+    // A finding of this run wins over the report.
+    let mut r = [report(
+        &p.mailboxes[0].name,
+        &user,
+        Some((
+            ProbeStep::Mailbox,
+            Symptom::NotConnected {
+                reply: "A2 BAD User is authenticated but not connected.".into(),
+            },
+        )),
+    )];
+    let found = {
+        let sign_in = token(claims(&["IMAP.AccessAsApp", "SMTP.SendAsApp"]));
+        let mut ev = Evidence::new(&p, now);
+        ev.sign_ins.push((&a.name, &sign_in));
+        ev.reports = r.iter().collect();
+        diagnosis::for_run(&ev, &Place::Window)
+    };
+    diagnosis::assign(&mut r, &found);
+    let findings: Vec<_> = r.iter().filter_map(|r| r.diagnosis.clone()).collect();
+    ev.reports = r.iter().collect();
+    let items = checklist(&ev, a, &findings, now);
+    assert_eq!(state(&items, "Grant the app the mailbox"), State::Failed);
+}

@@ -11,8 +11,8 @@ use crate::oauth::{AccessToken, expose};
 use crate::probe::{Report, TargetKind};
 use crate::profile::Profile;
 
-use super::Place;
 use super::rules::Case;
+use super::{Place, SetupStep};
 
 /// Why a sign-in failed: the explained text, and the identity provider's code when it refused
 /// (`AADSTS7000215`, `invalid_client`).
@@ -120,6 +120,9 @@ pub struct Evidence<'a> {
     pub user_sign_ins: Vec<(&'a str, &'a str, &'a SignInSeen)>,
     /// The reports of the tests that ran.
     pub reports: Vec<&'a Report>,
+    /// The set-up steps the set-up script reported done, by account name: what the admin's
+    /// run in Azure Cloud Shell saw, until a sign-in or a test shows more.
+    pub setup_reported: Vec<(&'a str, &'a SetupStep)>,
     pub now: SystemTime,
 }
 
@@ -130,6 +133,7 @@ impl<'a> Evidence<'a> {
             sign_ins: Vec::new(),
             user_sign_ins: Vec::new(),
             reports: Vec::new(),
+            setup_reported: Vec::new(),
             now,
         }
     }
@@ -151,6 +155,13 @@ impl<'a> Evidence<'a> {
                 .map(|(_, _, s)| *s)
         })
         .or_else(|| self.sign_in(account))
+    }
+
+    /// Whether the set-up script reported this step of the account done.
+    pub fn setup_reported(&self, account: &str, step: &SetupStep) -> bool {
+        self.setup_reported
+            .iter()
+            .any(|(a, s)| *a == account && *s == step)
     }
 
     /// The case of a failed target; `None` when it is unknown or passed.

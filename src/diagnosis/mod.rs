@@ -32,8 +32,9 @@ pub enum Confidence {
     Proven,
 }
 
-/// The set-up step a finding belongs to, for the checklist.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The set-up step a finding belongs to, for the checklist; also what the set-up script reports
+/// done (`src/export/setup/`), in the same JSON form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "step", content = "for", rename_all = "snake_case")]
 pub enum SetupStep {
     RegisterApp,

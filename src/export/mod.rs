@@ -1,12 +1,13 @@
 //! Exports: one profile in, one file out, in the format another system reads (the native TOML and
 //! JSON, Thunderbird autoconfig, settings sheets for Cerb, CE and UM, the Exchange Online
-//! PowerShell steps, KEY=value lines), and imports back into a profile. Pure: no files, no network.
+//! PowerShell steps, the set-up script for Azure Cloud Shell, KEY=value lines), and imports back into a profile. Pure: no files, no network.
 
 mod autoconfig;
 mod env;
 mod import;
 mod native;
 mod powershell;
+pub mod setup;
 mod sheet;
 mod sheets;
 mod thunderbird;
@@ -41,6 +42,7 @@ pub enum ExportFormat {
     Um,
     Powershell,
     Env,
+    Setup,
 }
 
 impl ExportFormat {
@@ -53,6 +55,7 @@ impl ExportFormat {
         Self::Um,
         Self::Powershell,
         Self::Env,
+        Self::Setup,
     ];
 
     /// The name on the command line (`--format NAME`).
@@ -66,6 +69,7 @@ impl ExportFormat {
             Self::Um => "um",
             Self::Powershell => "powershell",
             Self::Env => "env",
+            Self::Setup => "setup",
         }
     }
 
@@ -80,6 +84,7 @@ impl ExportFormat {
             Self::Um => "UM settings sheet",
             Self::Powershell => "Exchange Online PowerShell steps",
             Self::Env => "KEY=value lines for scripts",
+            Self::Setup => "Set-up script for Azure Cloud Shell (Entra ID and Exchange Online)",
         }
     }
 
@@ -108,6 +113,7 @@ impl ExportFormat {
             (Self::Um, true) => "um-settings.html",
             (Self::Powershell, _) => "exchange-online-setup.ps1",
             (Self::Env, _) => "mailcfg.env",
+            (Self::Setup, _) => "mailcfg-setup.ps1",
         }
     }
 
@@ -177,6 +183,8 @@ pub struct ExportOptions<'a> {
     pub secrets: Option<&'a ExportSecrets>,
     /// The sheets as a printable HTML page instead of Markdown.
     pub html: bool,
+    /// The `setup` script: which account, and the new client secret's lifetime.
+    pub setup: setup::SetupOptions<'a>,
 }
 
 /// Which secret a sheet asks for.
@@ -218,6 +226,11 @@ pub enum ExportError {
         needs: &'static str,
         fix: &'static str,
     },
+    /// The `setup` script is for one account, and the profile has several.
+    #[error("the profile has several Microsoft 365 accounts ({names}): say which one to set up")]
+    AccountNeeded { names: String },
+    #[error("the profile has no Microsoft 365 account named \"{name}\" (it has {names})")]
+    NoSuchAccount { name: String, names: String },
     #[error("cannot write the profile as {format}: {message}")]
     Encode {
         format: ExportFormat,
@@ -230,6 +243,9 @@ impl ExportError {
     pub fn fix(&self) -> &'static str {
         match self {
             Self::NotApplicable { fix, .. } => fix,
+            Self::AccountNeeded { .. } | Self::NoSuchAccount { .. } => {
+                "name the account with --account NAME (in the window: its \"Set it up for me…\")"
+            }
             Self::Encode { .. } => "this is a bug in mailcfg; please report it with the profile",
         }
     }
@@ -250,6 +266,7 @@ pub fn export(
         ExportFormat::Um => sheets::um(profile, opts),
         ExportFormat::Powershell => powershell::export(profile),
         ExportFormat::Env => Ok(env::export(profile)),
+        ExportFormat::Setup => setup::export(profile, &opts.setup),
     }
 }
 
@@ -308,7 +325,7 @@ mod tests {
         let e = "xml".parse::<ExportFormat>().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown export format \"xml\"; use one of: toml, json, thunderbird, cerb, ce, um, powershell, env"
+            "unknown export format \"xml\"; use one of: toml, json, thunderbird, cerb, ce, um, powershell, env, setup"
         );
         assert!("TOML".parse::<ExportFormat>().is_err(), "names are exact");
     }
@@ -346,7 +363,7 @@ mod tests {
         s.set_client_secret("A", SecretString::from("s3cret"));
         let with = ExportOptions {
             secrets: Some(&s),
-            html: false,
+            ..ExportOptions::default()
         };
         assert_eq!(
             with.secret(SecretOf::ClientSecret("A")).as_deref(),

@@ -30,15 +30,16 @@ pub fn connect_line(tenant: Option<&str>) -> String {
     }
 }
 
-/// `object_id` `None` refers to `$objectId`, which the script looks up first.
+/// `app_id` `None` refers to `$appId` and `object_id` `None` to `$objectId`: values the script
+/// looks up (or, in the `setup` script, creates) before this line.
 pub fn new_service_principal_line(
-    app_id: &str,
+    app_id: Option<&str>,
     object_id: Option<&str>,
     display_name: &str,
 ) -> String {
     format!(
         "New-ServicePrincipal -AppId {} -ObjectId {} -DisplayName {}",
-        ps_quote(app_id),
+        app_id.map_or_else(|| "$appId".to_owned(), ps_quote),
         object_id.map_or_else(|| "$objectId".to_owned(), ps_quote),
         ps_quote(display_name)
     )
@@ -91,7 +92,7 @@ pub fn add_user_mailbox_permission_line(mailbox: &str, user: &str) -> String {
     )
 }
 
-fn is_shared_tenant(t: &str) -> bool {
+pub(super) fn is_shared_tenant(t: &str) -> bool {
     ["common", "organizations", "consumers"]
         .iter()
         .any(|s| s.eq_ignore_ascii_case(t))
@@ -253,7 +254,11 @@ fn account_steps(s: &mut Script, p: &Profile, a: &Account) -> bool {
                 "register the app's service principal in Exchange Online: Exchange grants mailboxes",
                 "to it, not to the app registration (older guides write -ServiceId for -ObjectId).",
             ],
-            &[new_service_principal_line(&a.client_id, object_id, &a.name)],
+            &[new_service_principal_line(
+                Some(&a.client_id),
+                object_id,
+                &a.name,
+            )],
         );
         let mut mailboxes: Vec<&str> = Vec::new();
         for m in p.mailboxes.iter().filter(|m| uses(m.account.as_ref())) {

@@ -296,7 +296,7 @@ mod tests {
         s.set_client_secret("Office365", SecretString::from("cs-2"));
         let opts = ExportOptions {
             secrets: Some(&s),
-            html: false,
+            ..ExportOptions::default()
         };
         let text = cerb(&p, &opts).unwrap();
         assert!(text.contains("| Password | `pw-1` |"));
@@ -353,8 +353,8 @@ mod tests {
     #[test]
     fn sheets_print_as_html() {
         let opts = ExportOptions {
-            secrets: None,
             html: true,
+            ..ExportOptions::default()
         };
         let h = cerb(&presets::microsoft365_profile(), &opts).unwrap();
         assert!(

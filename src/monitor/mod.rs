@@ -179,6 +179,25 @@ fn secret_expiry(date: &str) -> Option<i64> {
     Some(day.and_hms_opt(23, 59, 59)?.and_utc().timestamp())
 }
 
+/// An account's client secret expiry, judged (the window shows it as `check` does).
+pub fn client_secret(
+    a: &crate::profile::Account,
+    t: Thresholds,
+    now: SystemTime,
+) -> Option<Expiry> {
+    a.client_secret_expires
+        .as_deref()
+        .and_then(secret_expiry)
+        .map(|at| Expiry::new(at, now, t))
+}
+
+/// The expiry of the certificate a test saw, judged.
+pub fn certificate(r: &Report, t: Thresholds, now: SystemTime) -> Option<Expiry> {
+    r.certificate
+        .as_ref()
+        .map(|c| Expiry::new(c.not_after_unix, now, t))
+}
+
 /// The check of a run: `seen` the accounts' sign-ins, `reports` the tests, `not_tested` the
 /// targets that could not start, with why.
 pub fn judge(
@@ -244,11 +263,7 @@ fn judge_accounts(
             }
             SignInSeen::Token(_) => None,
         };
-        let client_secret = a
-            .client_secret_expires
-            .as_deref()
-            .and_then(secret_expiry)
-            .map(|t| Expiry::new(t, at, thresholds));
+        let client_secret = client_secret(a, thresholds, at);
         if let Some(e) = &client_secret
             && e.state != State::Ok
         {
@@ -288,10 +303,7 @@ fn judge_reports(
 ) -> Vec<TargetCheck> {
     let mut targets = Vec::new();
     for r in reports {
-        let certificate = r
-            .certificate
-            .as_ref()
-            .map(|c| Expiry::new(c.not_after_unix, at, thresholds));
+        let certificate = certificate(r, thresholds, at);
         let mut state = if r.ok { State::Ok } else { State::Critical };
         if !r.ok {
             let why = r.diagnosis.as_ref().map_or_else(

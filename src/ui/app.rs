@@ -25,7 +25,7 @@ pub struct Options {
     pub config_dir: Option<PathBuf>,
     /// Test everything on the first frame.
     pub test_all: bool,
-    /// `account:NAME`, `transport:NAME`, `mailbox:NAME` or `settings`: shown first.
+    /// `account:NAME`, `transport:NAME`, `mailbox:NAME`, `setup:NAME` or `settings`: shown first.
     pub select: Option<String>,
     /// Offer the start screen ("Start from an e-mail address") when no profile was opened.
     pub start_screen: bool,
@@ -119,6 +119,10 @@ pub struct App {
     pub export_secrets: bool,
     pub tests: HashMap<super::testview::Target, TestRun>,
     pub send_to: String,
+    /// "Set it up for me…" of one account, while open (src/ui/setup.rs).
+    pub setup: Option<super::setup::SetupView>,
+    /// What the set-up script reported done, by account: checklist evidence for this session.
+    pub setup_reported: HashMap<String, Vec<crate::diagnosis::SetupStep>>,
     quitting: bool,
     test_all_at_start: bool,
     /// The start screen, while it is open (src/ui/discover.rs).
@@ -206,6 +210,8 @@ impl App {
             key_path: String::new(),
             sign_in_user: HashMap::new(),
             send_to: String::new(),
+            setup: None,
+            setup_reported: HashMap::new(),
             quitting: false,
             test_all_at_start: opts.test_all,
             start: None,
@@ -243,6 +249,13 @@ impl App {
                 .position(|m| m.name == name)
                 .map(Selected::Mailbox),
             "settings" => Some(Selected::Settings),
+            "setup" => {
+                self.setup = Some(super::setup::SetupView::new(name));
+                p.accounts
+                    .iter()
+                    .position(|a| a.name == name)
+                    .map(Selected::Account)
+            }
             _ => None,
         };
         if let Some(s) = found {
@@ -388,6 +401,8 @@ impl App {
         self.ports.clear();
         self.sign_ins.clear();
         self.tests.clear();
+        self.setup = None;
+        self.setup_reported.clear();
         self.undo = None;
     }
 
@@ -508,6 +523,15 @@ impl App {
         let secret = std::mem::take(&mut self.secret_input);
         let value = (!secret.trim().is_empty())
             .then(|| secrecy::SecretString::from(secret.trim().to_owned()));
+        self.keep_secret(account, value);
+    }
+
+    /// Stores an account's client secret in the keyring, off the UI thread.
+    pub fn keep_client_secret(&mut self, account: &str, secret: secrecy::SecretString) {
+        self.keep_secret(account, Some(secret));
+    }
+
+    fn keep_secret(&mut self, account: &str, value: Option<secrecy::SecretString>) {
         let job = self.engine.store_secret(
             crate::secrets::account_entry(account),
             crate::secrets::Kind::ClientSecret,

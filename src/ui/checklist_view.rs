@@ -14,7 +14,13 @@ pub fn show(app: &App, ui: &mut egui::Ui, i: usize) {
     if a.provider == Provider::Generic {
         return;
     }
-    let items = super::evidence::checklist(&app.profile, &a.name, &app.sign_ins, &app.tests);
+    let items = super::evidence::checklist(
+        &app.profile,
+        &a.name,
+        &app.sign_ins,
+        &app.tests,
+        &app.setup_reported,
+    );
     ui.add_space(12.0);
     ui.separator();
     ui.heading("Set-up checklist");

@@ -54,6 +54,7 @@ pub fn checklist(
     account: &str,
     seen: &HashMap<String, SignIn>,
     tests: &HashMap<Target, TestRun>,
+    reported: &HashMap<String, Vec<crate::diagnosis::SetupStep>>,
 ) -> Vec<crate::checklist::Item> {
     let Some(a) = profile.account(account) else {
         return Vec::new();
@@ -62,6 +63,9 @@ pub fn checklist(
     let mut ev = Evidence::new(profile, SystemTime::now());
     ev.sign_ins = signed.iter().map(|(n, s)| (n.as_str(), s)).collect();
     ev.reports = tests.values().filter_map(|t| t.report.as_ref()).collect();
+    if let Some(steps) = reported.get(account) {
+        ev.setup_reported = steps.iter().map(|s| (account, s)).collect();
+    }
     let mut findings: Vec<Diagnosis> = diagnosis::for_account(&ev, account, &Place::Window);
     findings.extend(
         ev.reports

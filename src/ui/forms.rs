@@ -217,6 +217,7 @@ fn account(app: &mut App, ui: &mut egui::Ui, i: usize, notes: &dyn Fn(String) ->
     }
     ui.add_space(10.0);
     super::signin::show(app, ui, i);
+    super::setup::show(app, ui, i);
     super::checklist_view::show(app, ui, i);
 }
 

@@ -9,6 +9,7 @@ mod discover_apply;
 mod evidence;
 mod forms;
 mod google;
+mod setup;
 mod signin;
 pub mod testview;
 mod view;

@@ -156,7 +156,7 @@ pub(super) fn wrong_object_id(case: &Case<'_>) -> Option<Found> {
         crate::export::ps_quote(&account.client_id)
     ));
     commands.push(new_service_principal_line(
-        &account.client_id,
+        Some(&account.client_id),
         good,
         &account.name,
     ));
@@ -293,7 +293,7 @@ pub(super) fn service_principal_missing(case: &Case<'_>) -> Option<Found> {
         {
             let mut c = vec![
                 connect_line(tenant(case)),
-                new_service_principal_line(&account.client_id, oid, &account.name),
+                new_service_principal_line(Some(&account.client_id), oid, &account.name),
             ];
             if let Some(u) = &case.user {
                 c.push(add_mailbox_permission_line(u, oid));
