@@ -100,14 +100,12 @@ click 800 500 0.5             # (nowhere: the field lets go)
 shot discover-app-only
 click 90 176 1                # the mailbox
 shot discover-mailbox
-click 404 405 4               # Test
+click 410 455 4               # Test
 shot discover-test-green
 stop
 
 # Small and light: the start screen at 800x600.
-start 800 600 --open "$work/base.toml"
-click 730 12 0.5              # Theme
-click 700 60 0.5              # Light
+start 800 600 --open "$work/base.toml" --theme light
 xdotool key ctrl+n; sleep 0.5
 xdotool type --delay 15 "$MAILCFG_TEST_MAILBOX"
 xdotool key Return; sleep 2

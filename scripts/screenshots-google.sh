@@ -79,6 +79,9 @@ private_key_id = "$key_id"
 TOML
   servers Workspace "$alice" "$bob"
 } >"$workspace"
+# The same account as another machine left it: its address, an old key ID, no key here.
+import_profile="$work/workspace-import.toml"
+sed 's/^private_key_id = .*/private_key_id = "an-old-key"/' "$workspace" >"$import_profile"
 gmail="$work/gmail.toml"
 {
   cat <<TOML
@@ -96,13 +99,23 @@ TOML
   servers Gmail "$MAILCFG_TEST_GOOGLE_USER"
 } >"$gmail"
 
+window() { # the app's arguments: starts it and sets $wid
+  XDG_CONFIG_HOME="$work/config-$RANDOM" "$bin" --theme "${THEME:-dark}" "$@" >/dev/null 2>&1 &
+  app=$!
+  wid=""
+  local try
+  # xdotool now and then fails to connect to a busy Xvfb: try again.
+  for try in 1 2 3 4 5; do
+    wid=$(timeout 20 xdotool search --sync --name '^mailcfg' 2>/dev/null | head -1) || true
+    [ -n "$wid" ] && break
+    sleep 1
+  done
+  [ -n "$wid" ] || { echo "no mailcfg window" >&2; return 1; }
+  xdotool windowsize "$wid" "${WIDTH:-1180}" "${HEIGHT:-820}"
+}
 shot() { # name, then the app's arguments; WAIT seconds for the sign-ins and tests
   local name=$1; shift
-  XDG_CONFIG_HOME="$work/config-$name" "$bin" "$@" >/dev/null 2>&1 &
-  app=$!
-  local wid
-  wid=$(timeout 20 xdotool search --sync --name '^mailcfg' | head -1)
-  xdotool windowsize "$wid" "${WIDTH:-1180}" "${HEIGHT:-820}"
+  window "$@"
   sleep "${WAIT:-4}"
   if [ "${SCROLL:-0}" -gt 0 ]; then
     xdotool mousemove --window "$wid" 700 500 click --repeat "$SCROLL" --delay 30 5
@@ -116,30 +129,35 @@ shot() { # name, then the app's arguments; WAIT seconds for the sign-ins and tes
 export BROWSER="$PWD/tests/servers/headless-browser.sh"
 MAILCFG_CLIENT_SECRET="$MAILCFG_TEST_GOOGLE_CLIENT_SECRET" WAIT=8 shot google-gmail-signed-in --open "$gmail" --test-all --select account:Gmail
 MAILCFG_CLIENT_SECRET="$MAILCFG_TEST_GOOGLE_CLIENT_SECRET" WAIT=8 shot google-gmail-test-passed --open "$gmail" --test-all --select "mailbox:${MAILCFG_TEST_GOOGLE_USER%@*} IMAP"
-# The service account's key imported through the form's path field (a dialog may not open here),
-# then Get token, then Bob's mailbox tested with Bob's token.
-XDG_CONFIG_HOME="$work/config-import" "$bin" --open "$workspace" --select account:Workspace >/dev/null 2>&1 &
-app=$!
-wid=$(timeout 20 xdotool search --sync --name '^mailcfg' | head -1)
-xdotool windowsize "$wid" 1180 820
+# The service account's key imported by Import key… (no file dialog here, so the path field),
+# then Get token, then Bob's mailbox tested with Bob's token. Positions are those of 1180 x 820.
+window --open "$import_profile" --select account:Workspace
 sleep 2
 xdotool windowfocus --sync "$wid"
-xdotool mousemove --window "$wid" 640 300 click 1
+xdotool mousemove --window "$wid" 285 280 click 1 # Import key…
+sleep 1
+xdotool mousemove --window "$wid" 590 438 click 1 # the path field
+xdotool key ctrl+a
 xdotool type --delay 5 "$MAILCFG_TEST_GOOGLE_SA_KEY"
+import -window "$wid" "$out/google-sa-key-path.png"
 xdotool key Return
 sleep 2
 import -window "$wid" "$out/google-sa-key-imported.png"
-xdotool mousemove --window "$wid" 284 437 click 1
-sleep 2
+xdotool mousemove --window "$wid" 275 411 click 1 # Get token
+sleep 2.5
 import -window "$wid" "$out/google-sa-token-card.png"
-xdotool mousemove --window "$wid" 64 199 click 1
-sleep 0.7
-xdotool mousemove --window "$wid" 404 313 click 1
+xdotool mousemove --window "$wid" 65 199 click 1 # bob IMAP
+sleep 1
+xdotool mousemove --window "$wid" 401 315 click 1 # Test
 sleep 2.5
 import -window "$wid" "$out/google-sa-bob-test-passed.png"
 kill "$app"; wait "$app" 2>/dev/null || true; app=""
-echo "$out/google-sa-key-imported.png $out/google-sa-token-card.png $out/google-sa-bob-test-passed.png"
+echo "$out/google-sa-key-path.png $out/google-sa-key-imported.png $out/google-sa-token-card.png $out/google-sa-bob-test-passed.png"
 # The service account: its key from the key file (headless use, MAILCFG_SERVICE_ACCOUNT_KEY).
 export MAILCFG_SERVICE_ACCOUNT_KEY="$MAILCFG_TEST_GOOGLE_SA_KEY"
 SCROLL=14 shot google-sa-checklist --open "$workspace" --test-all --select account:Workspace
 WIDTH=800 HEIGHT=600 shot google-sa-800x600 --open "$workspace" --test-all --select account:Workspace
+THEME=light WIDTH=800 HEIGHT=600 shot google-sa-800x600-light --open "$workspace" --test-all --select account:Workspace
+THEME=light WIDTH=1920 HEIGHT=1080 shot google-sa-1920x1080-light --open "$workspace" --test-all --select account:Workspace
+unset MAILCFG_SERVICE_ACCOUNT_KEY
+MAILCFG_CLIENT_SECRET="$MAILCFG_TEST_GOOGLE_CLIENT_SECRET" THEME=light WIDTH=800 HEIGHT=600 WAIT=8 shot google-gmail-800x600-light --open "$gmail" --test-all --select account:Gmail

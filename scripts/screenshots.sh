@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Takes the README's screenshots from the real window under Xvfb, against the real test servers
-# (Dovecot, the local identity provider): anyone can rerun it.
+# (Dovecot, the local identity provider): anyone can rerun it. Besides the README's, the account
+# (token card and checklist) and a failed test at 800x600 and 1920x1080, dark and light.
 # Usage: scripts/screenshots.sh [OUTPUT_DIR]   (default docs/screenshots)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ work=$(mktemp -d)
 bin="$work/mailcfg"
 cp "$CARGO_TARGET_DIR/debug/mailcfg" "$bin"
 # Xvfb picks a free display itself (-displayfd): other Xvfb instances may run on this machine.
-Xvfb -displayfd 3 -screen 0 1280x860x24 -nolisten tcp 3>"$work/display" >/dev/null 2>&1 &
+Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp 3>"$work/display" >/dev/null 2>&1 &
 xvfb=$!
 for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.05; done
 display=":$(cat "$work/display")"
@@ -78,13 +79,20 @@ ca_file = "$MAILCFG_TEST_CA"
 TOML
 export MAILCFG_CLIENT_SECRET="$MAILCFG_TEST_CLIENT_SECRET"
 
-shot() { # name, then the app's arguments
+shot() { # name, then the app's arguments; SIZE=WxH (default 1180x820), THEME=dark|light
   local name=$1; shift
-  XDG_CONFIG_HOME="$work/config-$name" "$bin" "$@" >/dev/null 2>&1 &
+  local size=${SIZE:-1180x820}
+  XDG_CONFIG_HOME="$work/config-$name" "$bin" --theme "${THEME:-dark}" "$@" >/dev/null 2>&1 &
   app=$!
-  local wid
-  wid=$(timeout 20 xdotool search --sync --name '^mailcfg' | head -1)
-  xdotool windowsize "$wid" 1180 820
+  local wid="" try
+  # xdotool now and then fails to connect to a busy Xvfb ("Can't open display"): try again.
+  for try in 1 2 3 4 5; do
+    wid=$(timeout 20 xdotool search --sync --name '^mailcfg' 2>/dev/null | head -1) || true
+    [ -n "$wid" ] && break
+    sleep 1
+  done
+  [ -n "$wid" ] || { echo "no mailcfg window for $name" >&2; return 1; }
+  xdotool windowsize "$wid" "${size%x*}" "${size#*x}"
   sleep 3 # the first frames, the sign-in and the tests
   if [ "${SCROLL:-0}" -gt 0 ]; then # wheel down over the form, then let it settle
     xdotool mousemove --window "$wid" 700 500 click --repeat "$SCROLL" --delay 30 5
@@ -100,4 +108,10 @@ shot test-passed --open "$profile" --test-all --select mailbox:Support
 shot test-failed --open "$profile" --test-all --select "mailbox:Sales (not granted)"
 shot smtp --open "$profile" --test-all --select "transport:Support SMTP"
 SCROLL=12 shot checklist --open "$profile" --test-all --select account:Office365
+for theme in dark light; do
+  for size in 800x600 1920x1080; do
+    SIZE=$size THEME=$theme shot "account-$size-$theme" --open "$profile" --test-all --select account:Office365
+    SIZE=$size THEME=$theme shot "failed-$size-$theme" --open "$profile" --test-all --select "mailbox:Sales (not granted)"
+  done
+done
 shot setup --open "$profile" --select setup:Office365

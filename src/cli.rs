@@ -69,6 +69,18 @@ pub struct WindowArgs {
     /// Close the window after this many frames (screenshots and smoke tests).
     #[arg(long, hide = true, value_name = "N")]
     pub exit_after_frames: Option<u64>,
+    /// Light or dark, over the window's saved setting (screenshots).
+    #[arg(long, hide = true, value_name = "THEME", value_parser = theme)]
+    pub theme: Option<crate::ui::Theme>,
+}
+
+fn theme(s: &str) -> Result<crate::ui::Theme, String> {
+    match s {
+        "light" => Ok(crate::ui::Theme::Light),
+        "dark" => Ok(crate::ui::Theme::Dark),
+        "system" => Ok(crate::ui::Theme::System),
+        _ => Err("expected light, dark or system".into()),
+    }
 }
 
 #[derive(Debug, Subcommand)]

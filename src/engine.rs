@@ -13,7 +13,7 @@ use secrecy::SecretString;
 
 use crate::diagnosis::{self, Diagnosis, Evidence, Place, SignInSeen, TokenSeen};
 use crate::oauth::{self, FlowEvent, TokenSource, claims};
-pub use crate::probe::batch::Target;
+pub use crate::probe::Target;
 use crate::probe::{self, batch};
 use crate::profile::{Account, Profile};
 use crate::secrets::{self, Kind, Secrets};
@@ -26,6 +26,9 @@ pub struct TokenInfo {
     pub account: String,
     pub user: Option<String>,
     pub expires_at: Option<SystemTime>,
+    /// When the identity provider issued it, and whether this sign-in took it from the cache.
+    pub fetched_at: SystemTime,
+    pub cached: bool,
     pub claims: Result<claims::Claims, String>,
     /// What the token lacks for the account's mailboxes and transports (the diagnosis's
     /// account findings), empty when it is right for all of them.
@@ -45,15 +48,6 @@ pub enum SecretSource {
     Environment,
 }
 
-/// What a service account's key says, besides its private key (which stays in the keyring).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyFacts {
-    pub client_email: String,
-    pub client_id: String,
-    pub private_key_id: String,
-    pub token_uri: String,
-}
-
 /// Which file dialog answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pick {
@@ -66,6 +60,53 @@ pub enum Pick {
     ServiceAccountKey,
 }
 
+/// What a service account's key says, besides its private key (which stays in the keyring).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFacts {
+    pub client_email: String,
+    pub client_id: String,
+    pub private_key_id: String,
+    pub token_uri: String,
+}
+
+/// What a file dialog gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Picked {
+    Path(PathBuf),
+    Cancelled,
+    /// No dialog could be shown (no desktop portal, no zenity): the window asks for a path.
+    Unavailable(String),
+}
+
+/// A dialog that "answers" faster than this was not shown: rfd reports a missing portal or
+/// zenity as a cancel (its errors go to the `log` crate only), and no person cancels this fast.
+const DIALOG_FAILED_WITHIN: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Why no native file dialog can be shown here, if it can't: on Linux rfd needs a session bus
+/// (for the xdg desktop portal) or the `zenity` program. `var` reads the environment.
+pub fn file_dialog_unavailable(var: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let bus = var("DBUS_SESSION_BUS_ADDRESS").is_some_and(|v| !v.is_empty())
+        || var("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).join("bus").exists());
+    let zenity =
+        var("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("zenity").is_file()));
+    (!bus && !zenity).then(|| {
+        "no file dialog is available here (no desktop portal on a session bus, and no zenity)"
+            .to_owned()
+    })
+}
+
+/// A profile read off the UI thread, with what its validation found (errors too: the window opens
+/// any profile that parses and shows the findings at the fields).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub profile: Profile,
+    pub findings: Vec<crate::profile::Finding>,
+}
+
 /// One report from the engine.
 #[derive(Debug)]
 pub enum Update {
@@ -73,24 +114,24 @@ pub enum Update {
     SignedIn(Box<Result<TokenInfo, SignInFailure>>),
     SecretStored(Result<(), String>),
     SecretPresent(SecretSource),
-    Picked(Pick, Option<PathBuf>),
+    Picked(Pick, Picked),
     /// A file written off the UI thread (saves, exports, drafts).
     Written(Result<PathBuf, String>),
     /// A profile read off the UI thread: native, or imported from another format.
-    Loaded(Result<(PathBuf, Profile), String>),
+    Loaded(Result<Loaded, String>),
     /// A step of a connection test started or ended.
     Probe(probe::Event),
     /// The connection test's report.
     Tested(Box<probe::Report>),
     /// The test could not start: no token, no password.
     TestNotStarted(String),
-    /// A service account's key was read and its private key stored: what the profile takes
-    /// from it (or why the file was refused).
-    KeyImported(Result<KeyFacts, String>),
     /// A step of a discovery started or ended.
     Discovery(crate::discover::Event),
     /// The discovery's report, with the draft.
     Discovered(Box<crate::discover::Report>),
+    /// A service account's key was read and its private key stored: what the profile takes
+    /// from it (or why the file was refused).
+    KeyImported(Result<KeyFacts, String>),
 }
 
 pub struct Engine {
@@ -188,16 +229,18 @@ impl Engine {
         Ok(source)
     }
 
-    /// Signs in with the account (cache, refresh, or its flow) and explains the token. A Google
-    /// service account gets the token of its first mailbox's user: [`Engine::sign_in_as`].
+    /// Signs in with the account (cache, refresh, or its flow) and explains the token. `renew`
+    /// skips the cached token: the user asked for a new one (after granting consent, say). A
+    /// Google service account gets its first mailbox user's token: [`Engine::sign_in_as`].
     pub fn sign_in(
         &mut self,
         profile: &Profile,
         base_dir: Option<&Path>,
         account: &Account,
+        renew: bool,
     ) -> JobId {
         let user = first_user(profile, &account.name);
-        self.sign_in_as(profile, base_dir, account, user)
+        self.sign_in_as(profile, base_dir, account, user, renew)
     }
 
     /// [`Engine::sign_in`] for a chosen mailbox user (a service account's token is one user's).
@@ -207,6 +250,7 @@ impl Engine {
         base_dir: Option<&Path>,
         account: &Account,
         user: Option<String>,
+        renew: bool,
     ) -> JobId {
         let source = self.token_source(profile, base_dir);
         let account = account.clone();
@@ -222,10 +266,26 @@ impl Engine {
                 }),
                 Ok(source) => {
                     let flow_send = send.clone();
-                    let on_event = move |e: FlowEvent| flow_send.send(Update::Flow(e));
-                    match source.token_for(&account, user.as_deref(), &on_event).await {
-                        Ok(t) => Ok(token_info(&profile, &account, &t)),
-                        Err(e) => Err(SignInFailure::from_error(&e)),
+                    let cached = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                    let saw_cache = cached.clone();
+                    let on_event = move |e: FlowEvent| {
+                        if e == FlowEvent::Cached {
+                            saw_cache.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        flow_send.send(Update::Flow(e));
+                    };
+                    let user = user.as_deref();
+                    let token = if renew {
+                        source.new_token_for(&account, user, &on_event).await
+                    } else {
+                        source.token_for(&account, user, &on_event).await
+                    };
+                    match token {
+                        Ok(t) => {
+                            let cached = cached.load(std::sync::atomic::Ordering::Relaxed);
+                            Ok(token_info(&profile, &account, &t, cached))
+                        }
+                        Err(e) => Err(SignInFailure::from_error(&e).for_user(user)),
                     }
                 }
             };
@@ -319,16 +379,29 @@ impl Engine {
         })
     }
 
-    /// A native file dialog (xdg portal or zenity on Linux), run off the UI thread.
+    /// A native file dialog (xdg portal or zenity on Linux), run off the UI thread. Where none can
+    /// be shown it says so ([`Picked::Unavailable`]) instead of looking cancelled.
     pub fn pick(&mut self, pick: Pick, dialog: rfd::AsyncFileDialog) -> JobId {
+        let unavailable = file_dialog_unavailable(&|k| std::env::var(k).ok());
         self.spawn(move |send| async move {
+            if let Some(why) = unavailable {
+                return send.send(Update::Picked(pick, Picked::Unavailable(why)));
+            }
+            let began = std::time::Instant::now();
             let file = match pick {
                 Pick::SaveAs | Pick::Export => dialog.save_file().await,
                 Pick::Open | Pick::Import | Pick::CaFile | Pick::ServiceAccountKey => {
                     dialog.pick_file().await
                 }
             };
-            send.send(Update::Picked(pick, file.map(|f| f.path().to_path_buf())));
+            let picked = match file {
+                Some(f) => Picked::Path(f.path().to_path_buf()),
+                None if began.elapsed() < DIALOG_FAILED_WITHIN => Picked::Unavailable(
+                    "the file dialog closed at once: no desktop portal or zenity answered".into(),
+                ),
+                None => Picked::Cancelled,
+            };
+            send.send(Update::Picked(pick, picked));
         })
     }
 
@@ -349,7 +422,7 @@ impl Engine {
     pub fn load(&mut self, path: PathBuf, import: bool) -> JobId {
         self.spawn(move |send| async move {
             let p = path.clone();
-            let r = tokio::task::spawn_blocking(move || -> Result<Profile, String> {
+            let r = tokio::task::spawn_blocking(move || -> Result<(Profile, Vec<_>), String> {
                 if import {
                     // Regular files only, and never more than a profile's limit (a FIFO or
                     // /dev/zero picked in the dialog must not hang or fill memory).
@@ -359,17 +432,21 @@ impl Engine {
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default();
-                    crate::export::import(&bytes, &name).map_err(|e| e.to_string())
-                } else {
-                    crate::profile::load(&p)
-                        .map(|(profile, _)| profile)
+                    crate::export::import(&bytes, &name)
+                        .map(|p| (p, Vec::new()))
                         .map_err(|e| e.to_string())
+                } else {
+                    crate::profile::read(&p).map_err(|e| e.to_string())
                 }
             })
             .await
             .map_err(|e| e.to_string())
             .and_then(|r| r)
-            .map(|profile| (path, profile));
+            .map(|(profile, findings)| Loaded {
+                path,
+                profile,
+                findings,
+            });
             send.send(Update::Loaded(r));
         })
     }
@@ -513,15 +590,6 @@ impl Engine {
             send.send(Update::Discovered(Box::new(report)));
         })
     }
-
-    /// A test whose target vanished (renamed or deleted while it was being started).
-    pub fn test_missing(&mut self) -> JobId {
-        self.spawn(|send| async move {
-            send.send(Update::TestNotStarted(
-                "this mailbox or transport is no longer in the profile".into(),
-            ));
-        })
-    }
 }
 
 /// The user of the account's first mailbox (or transport), for a service account's token.
@@ -532,7 +600,12 @@ fn first_user(profile: &Profile, account: &str) -> Option<String> {
         .and_then(|_| profile.users_of(account).into_iter().next())
 }
 
-fn token_info(profile: &Profile, account: &Account, t: &oauth::AccessToken) -> TokenInfo {
+fn token_info(
+    profile: &Profile,
+    account: &Account,
+    t: &oauth::AccessToken,
+    cached: bool,
+) -> TokenInfo {
     let seen = TokenSeen::of(t);
     let signed_in = SignInSeen::Token(seen.clone());
     let mut ev = Evidence::new(profile, SystemTime::now());
@@ -542,6 +615,8 @@ fn token_info(profile: &Profile, account: &Account, t: &oauth::AccessToken) -> T
         account: account.name.clone(),
         user: seen.user().map(str::to_owned),
         expires_at: t.expires_at,
+        fetched_at: t.fetched_at,
+        cached,
         claims: seen.claims.clone(),
         problems,
         seen,
@@ -586,5 +661,41 @@ impl Sender {
         // The window may be gone (closing): nothing to tell.
         let _ = self.tx.send((self.job, u));
         (self.repaint)();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_dialog_unavailable;
+
+    #[test]
+    fn a_file_dialog_needs_a_session_bus_or_zenity() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        let none = env(&[
+            ("PATH", "/nonexistent"),
+            ("XDG_RUNTIME_DIR", "/nonexistent"),
+        ]);
+        let why = file_dialog_unavailable(&none).expect("no bus, no zenity: no dialog");
+        assert!(
+            why.contains("no desktop portal") && why.contains("zenity"),
+            "{why}"
+        );
+        let bus = env(&[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/user/0/bus")]);
+        assert_eq!(file_dialog_unavailable(&bus), None);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("zenity"), "").unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().display().to_string();
+        let zenity = move |k: &str| (k == "PATH").then(|| path.clone());
+        assert_eq!(file_dialog_unavailable(&zenity), None);
     }
 }

@@ -395,3 +395,54 @@ fn what_the_set_up_script_reported_is_done_until_the_run_shows_otherwise() {
     let items = checklist(&ev, a, &findings, now);
     assert_eq!(state(&items, "Grant the app the mailbox"), State::Failed);
 }
+
+#[test]
+fn a_finding_no_row_takes_is_still_shown() {
+    let mut p = presets::microsoft365_profile();
+    p.accounts[0].flow = crate::profile::Flow::Delegated;
+    let refused = SignInSeen::Failed(crate::diagnosis::SignInFailure {
+        text: "sign-in refused".into(),
+        code: Some("AADSTS7000218".into()),
+        explanation: Some(crate::oauth::explain::Explanation {
+            title: "the app needs a client secret or public client flows".into(),
+            cause: "c".into(),
+            fix: "allow public client flows".into(),
+            ours: false,
+            uri: None,
+            code: "AADSTS7000218".into(),
+            server_said: String::new(),
+            trace_id: None,
+            correlation_id: None,
+            case: None,
+        }),
+        needs_input: false,
+        acts_for: None,
+    });
+    let c = run(&p, Some(&refused), &mut []);
+    assert_eq!(
+        state(&c, "Register the app"),
+        State::Failed,
+        "a delegated account has no secret row: {c:#?}"
+    );
+
+    // A finding on a step this account has no row for lands in "Something else".
+    let now = UNIX_EPOCH + Duration::from_secs(1_795_000_200);
+    let ev = Evidence::new(&p, now);
+    let stray = Diagnosis {
+        kind: Kind::UserMismatch,
+        title: "The mailbox shared@x is opened with a@x's token".into(),
+        cause: String::new(),
+        fix: "give a@x FullAccess".into(),
+        commands: Vec::new(),
+        evidence: Vec::new(),
+        confidence: Confidence::Likely,
+        alternatives: Vec::new(),
+        setup_step: Some(crate::diagnosis::SetupStep::MailboxGrant("shared@x".into())),
+    };
+    let items = checklist(&ev, &p.accounts[0], &[stray], now);
+    let other = items
+        .iter()
+        .find(|i| i.title == "Something else stands in the way")
+        .unwrap();
+    assert_eq!(other.kind, Some(Kind::UserMismatch));
+}

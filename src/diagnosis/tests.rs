@@ -603,3 +603,102 @@ fn every_kind_has_one_rule_and_a_line_in_the_docs() {
     let json = serde_json::to_string(&RULES.iter().map(|r| r.kind).collect::<Vec<_>>()).unwrap();
     assert_eq!(json.matches(',').count() + 1, RULES.len());
 }
+
+#[test]
+fn a_graph_token_without_roles_is_only_the_wrong_resource() {
+    let p = profile(Flow::AppOnly);
+    let graph = token(Claims {
+        audience: vec!["https://graph.microsoft.com".into()],
+        roles: Vec::new(),
+        ..app_claims()
+    });
+    let mut ev = Evidence::new(&p, at(T0 + 120));
+    ev.sign_ins.push(("A", &graph));
+    let kinds: Vec<Kind> = for_account(&ev, "A", &Place::Window)
+        .iter()
+        .map(|d| d.kind)
+        .collect();
+    assert_eq!(kinds, [Kind::WrongResource], "roles are another resource's");
+    let r = [report(&p, "imap-a", Some((Step::Authenticate, refused())))];
+    let d = diagnose(&p, &graph, &r, "imap-a");
+    assert_eq!(d.kind, Kind::WrongResource);
+}
+
+#[test]
+fn targets_that_failed_before_the_sign_in_are_no_evidence_of_the_token() {
+    let p = profile(Flow::AppOnly);
+    let reports = [
+        report(&p, "imap-a", Some((Step::Authenticate, refused()))),
+        report(&p, "pop-a", Some((Step::Connect, Symptom::Refused))),
+        report(&p, "imap-b", Some((Step::Dns, Symptom::DnsFailed))),
+    ];
+    let d = diagnose(&p, &token(app_claims()), &reports, "imap-a");
+    assert_eq!(d.kind, Kind::ServicePrincipalMissing, "{d:#?}");
+    assert!(
+        !d.evidence.iter().any(|e| e.contains("every target")),
+        "pop-a and imap-b never reached the sign-in: {d:#?}"
+    );
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("2 other targets of the account failed before the sign-in"))
+    );
+    assert_eq!(
+        kinds(&d),
+        [Kind::ProtocolDisabled, Kind::MailboxGrantMissing],
+        "as if alone: {d:#?}"
+    );
+}
+
+#[test]
+fn an_empty_delegated_user_is_the_signed_in_user_not_a_mismatch() {
+    let mut p = profile(Flow::Delegated);
+    p.transports[0].username = Some(String::new());
+    let signed_in = SignInSeen::Token(TokenSeen {
+        claims: Ok(Claims {
+            scopes: vec![
+                "SMTP.Send".into(),
+                "IMAP.AccessAsUser.All".into(),
+                "POP.AccessAsUser.All".into(),
+            ],
+            user: Some("a@example.test".into()),
+            ..app_claims()
+        }),
+        fetched_at: at(T0),
+        expires_at: Some(at(T0 + 3600)),
+        user: Some("a@example.test".into()),
+    });
+    let mut ev = Evidence::new(&p, at(T0 + 120));
+    ev.sign_ins.push(("A", &signed_in));
+    let found = for_account(&ev, "A", &Place::Window);
+    assert!(
+        found.iter().all(|d| d.kind != Kind::UserMismatch),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_delegated_mailbox_another_protocol_opened_is_not_unavailable() {
+    let p = profile(Flow::Delegated);
+    let signed_in = SignInSeen::Token(TokenSeen {
+        claims: Ok(Claims {
+            scopes: vec![
+                "IMAP.AccessAsUser.All".into(),
+                "POP.AccessAsUser.All".into(),
+                "SMTP.Send".into(),
+            ],
+            user: Some("a@example.test".into()),
+            ..app_claims()
+        }),
+        fetched_at: at(T0),
+        expires_at: Some(at(T0 + 3600)),
+        user: Some("a@example.test".into()),
+    });
+    let reports = [
+        report(&p, "imap-a", Some((Step::Mailbox, not_connected()))),
+        report(&p, "pop-a", None),
+    ];
+    let d = diagnose(&p, &signed_in, &reports, "imap-a");
+    assert_eq!(d.kind, Kind::ProtocolDisabled, "{d:#?}");
+    assert!(!kinds(&d).contains(&Kind::MailboxUnavailable), "{d:#?}");
+}

@@ -363,7 +363,16 @@ mod tests {
         let acc = &q.accounts[0];
         assert_eq!(acc.provider, Provider::Microsoft);
         assert_eq!(acc.tenant.as_deref(), Some("contoso.onmicrosoft.com"));
-        assert_eq!(acc.scopes, p.accounts[0].scopes);
+        // Thunderbird signs in as the user: the delegated scopes of IMAP and SMTP come back.
+        assert_eq!(acc.flow, crate::profile::Flow::Delegated);
+        assert_eq!(
+            acc.scopes,
+            [
+                "https://outlook.office.com/IMAP.AccessAsUser.All",
+                "https://outlook.office.com/SMTP.Send",
+                "offline_access"
+            ]
+        );
         assert_eq!(q.mailboxes[0].account.as_deref(), Some(acc.name.as_str()));
     }
 

@@ -24,8 +24,8 @@ use crate::profile::{Account, Profile, Provider};
 pub use import::{ImportError, import};
 pub use powershell::{
     add_mailbox_permission_line, add_recipient_permission_line, add_user_mailbox_permission_line,
-    connect_line, enable_protocol_line, new_service_principal_line, ps_quote, set_cas_mailbox_line,
-    transport_config_line,
+    connect_line, enable_protocol_line, lookup_object_id_line, new_service_principal_line,
+    ps_quote, set_cas_mailbox_line, transport_config_line,
 };
 
 /// What stands where a secret would be when the user did not ask for secrets.
@@ -73,15 +73,16 @@ impl ExportFormat {
         }
     }
 
-    /// What a person sees in a list of formats.
+    /// What a person sees in a list of formats: the system by what it is and the screens the
+    /// values go to, so that an admin who does not know the abbreviation knows where they belong.
     pub fn label(self) -> &'static str {
         match self {
             Self::Toml => "mailcfg profile (TOML)",
             Self::Json => "mailcfg profile (JSON)",
             Self::Thunderbird => "Thunderbird autoconfig (config-v1.1.xml)",
-            Self::Cerb => "Cerb settings sheet",
-            Self::Ce => "CE settings sheet",
-            Self::Um => "UM settings sheet",
+            Self::Cerb => "Cerb helpdesk: Email Transports and Mailboxes (sheet)",
+            Self::Ce => "CE Exchange Online gateway: OAuth settings (sheet)",
+            Self::Um => "UM: tenant_id, client_id, enterprise_object_id, mailbox_name (sheet)",
             Self::Powershell => "Exchange Online PowerShell steps",
             Self::Env => "KEY=value lines for scripts",
             Self::Setup => "Set-up script for Azure Cloud Shell (Entra ID and Exchange Online)",

@@ -24,10 +24,28 @@ pub fn ps_quote(s: &str) -> String {
 
 /// Signs in to Exchange Online; a shared tenant name ("organizations") means the admin's own.
 pub fn connect_line(tenant: Option<&str>) -> String {
-    match tenant.filter(|t| !is_shared_tenant(t)) {
+    match tenant.filter(|t| !t.trim().is_empty() && !is_shared_tenant(t)) {
         Some(t) => format!("Connect-ExchangeOnline -Organization {}", ps_quote(t)),
         None => "Connect-ExchangeOnline".to_owned(),
     }
+}
+
+/// Sets `$objectId` to the Enterprise application's object ID of the app (Microsoft Graph
+/// PowerShell, after `Connect-MgGraph`), for the lines that need it when the profile lacks it.
+pub fn lookup_object_id_line(client_id: &str) -> String {
+    let filter = if client_id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        format!("\"appId eq '{client_id}'\"")
+    } else {
+        // Not a GUID: pass it through a format string, which PowerShell never re-parses.
+        format!(
+            "(\"appId eq '{{0}}'\" -f {})",
+            ps_quote(&client_id.replace('\'', "''"))
+        )
+    };
+    format!("$objectId = (Get-MgServicePrincipal -Filter {filter}).Id")
 }
 
 /// `app_id` `None` refers to `$appId` and `object_id` `None` to `$objectId`: values the script
@@ -58,6 +76,29 @@ pub fn set_cas_mailbox_line(user: &str) -> String {
         "Set-CASMailbox -Identity {} -SmtpClientAuthenticationDisabled $false",
         ps_quote(user)
     )
+}
+
+/// The accounts grouped by tenant, in the profile's order. A tenant's GUID and a domain cannot be
+/// told apart offline, so they go together unless that is certainly wrong: two different GUIDs,
+/// or two different domains, are two tenants.
+fn by_tenant(accounts: Vec<&Account>) -> Vec<Vec<&Account>> {
+    let certainly_other = |a: &str, b: &str| !a.eq_ignore_ascii_case(b) && is_guid(a) == is_guid(b);
+    let mut groups: Vec<Vec<&Account>> = Vec::new();
+    for a in accounts {
+        let t = ms_tenant(a);
+        match groups
+            .iter_mut()
+            .find(|g| g.iter().all(|b| !certainly_other(t, ms_tenant(b))))
+        {
+            Some(g) => g.push(a),
+            None => groups.push(vec![a]),
+        }
+    }
+    groups
+}
+
+fn is_guid(s: &str) -> bool {
+    crate::profile::is_guid(s)
 }
 
 /// Turns IMAP or POP3 on for one mailbox.
@@ -143,15 +184,7 @@ pub(super) fn export(p: &Profile) -> Result<String, ExportError> {
             fix: "the PowerShell steps set up Exchange Online; Gmail and personal Outlook.com accounts need no admin steps",
         });
     }
-    // One sign-in per tenant, in the profile's order.
-    let mut tenants: Vec<(String, Vec<&Account>)> = Vec::new();
-    for a in accounts {
-        let key = ms_tenant(a).to_ascii_lowercase();
-        match tenants.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, group)) => group.push(a),
-            None => tenants.push((key, vec![a])),
-        }
-    }
+    let tenants = by_tenant(accounts);
     let mut s = Script {
         out: String::from(
             "# Exchange Online set-up for the mail accounts of a mailcfg profile, written by mailcfg.\n\
@@ -169,12 +202,30 @@ pub(super) fn export(p: &Profile) -> Result<String, ExportError> {
             "Import-Module ExchangeOnlineManagement".into(),
         ],
     );
-    for (_, group) in &tenants {
-        let tenant = group[0].tenant.as_deref();
+    for group in &tenants {
+        // -Organization takes the tenant's domain: a domain form wins over a GUID.
+        let tenant = group
+            .iter()
+            .filter_map(|a| a.tenant.as_deref())
+            .find(|t| !is_guid(t))
+            .or_else(|| group[0].tenant.as_deref());
+        let mut names: Vec<&str> = Vec::new();
+        for t in group.iter().filter_map(|a| a.tenant.as_deref()) {
+            if !names.iter().any(|n| n.eq_ignore_ascii_case(t)) {
+                names.push(t);
+            }
+        }
         s.comment(&format!(
             "---- Tenant {} ----",
-            tenant.unwrap_or("(not set in the profile)")
+            if names.is_empty() {
+                "(not set in the profile)".to_owned()
+            } else {
+                names.join(" = ")
+            }
         ));
+        if names.len() > 1 {
+            s.comment("The accounts below write this tenant two ways (its ID and a domain): one sign-in serves them. If they are two tenants, run this section once in each.");
+        }
         let why = if tenant.is_some_and(|t| !is_shared_tenant(t)) {
             "sign in to this tenant's Exchange Online as an administrator."
         } else {
@@ -215,19 +266,6 @@ fn account_steps(s: &mut Script, p: &Profile, a: &Account) -> bool {
         let object_id = a.enterprise_object_id.as_deref();
         if object_id.is_none() {
             graph = true;
-            let filter = if a
-                .client_id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-')
-            {
-                format!("\"appId eq '{}'\"", a.client_id)
-            } else {
-                // Not a GUID: pass it through a variable, which PowerShell never re-parses.
-                format!(
-                    "(\"appId eq '{{0}}'\" -f {})",
-                    ps_quote(&a.client_id.replace('\'', "''"))
-                )
-            };
             let connect = match a.tenant.as_deref() {
                 Some(t) => format!(
                     "Connect-MgGraph -TenantId {} -Scopes 'Application.Read.All' -NoWelcome",
@@ -245,7 +283,7 @@ fn account_steps(s: &mut Script, p: &Profile, a: &Account) -> bool {
                     "Install-Module -Name Microsoft.Graph.Applications -Scope CurrentUser".into(),
                     "Import-Module Microsoft.Graph.Applications".into(),
                     connect,
-                    format!("$objectId = (Get-MgServicePrincipal -Filter {filter}).Id"),
+                    lookup_object_id_line(&a.client_id),
                 ],
             );
         }
@@ -382,6 +420,34 @@ mod tests {
         assert!(text.contains("Set-CASMailbox -Identity 'you@contoso.onmicrosoft.com'"));
         assert!(
             !text.lines().any(|l| l.starts_with("Remove-Item")),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn one_tenant_written_as_guid_and_as_domain_is_one_section() {
+        let mut p = presets::microsoft365_profile();
+        let mut second = p.accounts[0].clone();
+        "Second".clone_into(&mut second.name);
+        second.tenant = Some("2f6a3c1e-7b4d-4e8a-9c0f-5d1b2a3e4f60".into());
+        p.accounts.insert(0, second);
+        p.mailboxes[0].account = Some("Second".into());
+        let text = export(&p).unwrap();
+        assert_eq!(text.matches("Connect-ExchangeOnline").count(), 1, "{text}");
+        assert!(
+            text.contains("Connect-ExchangeOnline -Organization 'contoso.onmicrosoft.com'"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Tenant 2f6a3c1e-7b4d-4e8a-9c0f-5d1b2a3e4f60 = contoso.onmicrosoft.com"),
+            "{text}"
+        );
+        // Two different domains stay two tenants.
+        p.accounts[0].tenant = Some("fabrikam.onmicrosoft.com".into());
+        let text = export(&p).unwrap();
+        assert_eq!(
+            text.matches("Connect-ExchangeOnline -Organization").count(),
+            2,
             "{text}"
         );
     }

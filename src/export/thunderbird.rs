@@ -1,6 +1,9 @@
 //! Thunderbird (Mozilla) autoconfig: `config-v1.1.xml` with `<clientConfig version="1.1">`, one
 //! `emailProvider` holding the mailboxes as incoming servers and the transports as outgoing ones,
-//! and the `oAuth2` block (issuer, scope, authURL, tokenURL) of the account they sign in with.
+//! and the `oAuth2` block (issuer, scope, authURL, tokenURL) they sign in with. Thunderbird signs
+//! in as the user with its own client ID, whatever the profile's flow: the scope is the
+//! delegated one of the services in the file, with `offline_access`. The format holds one
+//! `oAuth2` block, so servers whose account needs another one are left out, and a comment says so.
 
 use std::borrow::Cow;
 
@@ -8,7 +11,9 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use super::{ExportError, ExportFormat, authorize_url, token_url};
-use crate::profile::{Account, Encryption, Profile, Protocol, Provider};
+use crate::profile::{
+    Account, Encryption, Mailbox, Profile, Protocol, Provider, Transport, presets,
+};
 
 pub(super) fn export(p: &Profile) -> Result<String, ExportError> {
     if p.mailboxes.is_empty() {
@@ -24,11 +29,95 @@ pub(super) fn export(p: &Profile) -> Result<String, ExportError> {
     })
 }
 
+/// The `oAuth2` block a server's account needs in Thunderbird.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OAuth {
+    issuer: Option<String>,
+    scope: String,
+    auth_url: Option<String>,
+    token_url: Option<String>,
+}
+
+fn oauth_of(p: &Profile, a: &Account) -> OAuth {
+    OAuth {
+        issuer: issuer(a),
+        scope: scope(p, a),
+        auth_url: authorize_url(a),
+        token_url: token_url(a),
+    }
+}
+
+/// The delegated scope Thunderbird asks for: the services this account's servers use, and a
+/// refresh token (without `offline_access` it must sign in again every hour).
+fn scope(p: &Profile, a: &Account) -> String {
+    match a.provider {
+        Provider::Microsoft => {
+            let of = |name: &Option<String>| name.as_deref() == Some(a.name.as_str());
+            let imap = p
+                .mailboxes
+                .iter()
+                .any(|m| of(&m.account) && m.protocol == Protocol::Imap);
+            let pop = p
+                .mailboxes
+                .iter()
+                .any(|m| of(&m.account) && m.protocol == Protocol::Pop3);
+            let smtp = p.transports.iter().any(|t| of(&t.account) && t.auth);
+            let wanted = [imap, pop, smtp, true];
+            presets::MS_DELEGATED_SCOPES
+                .iter()
+                .zip(wanted)
+                .filter_map(|(s, w)| w.then_some(*s))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+        Provider::Google => presets::GOOGLE_SCOPE.to_owned(),
+        Provider::Generic => a.scopes.join(" "),
+    }
+}
+
+/// The servers that fit one file: those that need no token, or the same oAuth2 block as the
+/// first one; and the names of those left out.
+fn servers<'p>(
+    p: &'p Profile,
+    block: Option<&OAuth>,
+) -> (Vec<&'p Mailbox>, Vec<&'p Transport>, Vec<String>) {
+    // A server fits when it needs no token, or the same oAuth2 block as the first one.
+    let fits = |name: Option<&String>| match (name.and_then(|n| p.account(n)), block) {
+        (Some(a), Some(b)) => oauth_of(p, a) == *b,
+        _ => true,
+    };
+    let mailboxes: Vec<_> = p
+        .mailboxes
+        .iter()
+        .filter(|m| fits(m.account.as_ref()))
+        .collect();
+    let transports: Vec<_> = p
+        .transports
+        .iter()
+        .filter(|t| fits(t.account.as_ref()))
+        .collect();
+    let left_out: Vec<String> = p
+        .mailboxes
+        .iter()
+        .filter(|m| !fits(m.account.as_ref()))
+        .map(|m| format!("mailbox \"{}\"", m.name))
+        .chain(
+            p.transports
+                .iter()
+                .filter(|t| !fits(t.account.as_ref()))
+                .map(|t| format!("transport \"{}\"", t.name)),
+        )
+        .collect();
+    (mailboxes, transports, left_out)
+}
+
 fn write(p: &Profile) -> std::io::Result<String> {
     let domains = domains(p);
     let id = domains.first().cloned().unwrap_or_default();
     let account = oauth_account(p);
     let display = account.map_or(id.as_str(), |a| a.name.as_str());
+    let block = account.map(|a| oauth_of(p, a));
+    let (mailboxes, transports, left_out) = servers(p, block.as_ref());
 
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
@@ -36,6 +125,13 @@ fn write(p: &Profile) -> std::io::Result<String> {
         " Written by mailcfg. Each incomingServer is one mailbox of the profile, in the profile's order. \
 Thunderbird signs in with its own OAuth2 client ID: an admin may have to consent to it. ",
     )))?;
+    if !left_out.is_empty() {
+        // Inside a comment only `--` ends it early; names are cleaned of it and of control characters.
+        let names = xml_safe(&left_out.join(", ")).replace("--", "- -");
+        w.write_event(Event::Comment(BytesText::from_escaped(format!(
+            " Left out, as autoconfig holds one account's OAuth2 settings and these sign in with another: {names}. "
+        ))))?;
+    }
     w.create_element("clientConfig")
         .with_attribute(("version", "1.1"))
         .write_inner_content(|w| {
@@ -47,7 +143,7 @@ Thunderbird signs in with its own OAuth2 client ID: an admin may have to consent
                     }
                     text(w, "displayName", display)?;
                     text(w, "displayShortName", display)?;
-                    for m in &p.mailboxes {
+                    for m in &mailboxes {
                         let kind = match m.protocol {
                             Protocol::Imap => "imap",
                             Protocol::Pop3 => "pop3",
@@ -66,7 +162,7 @@ Thunderbird signs in with its own OAuth2 client ID: an admin may have to consent
                             Ok(())
                         })?;
                     }
-                    for t in &p.transports {
+                    for t in &transports {
                         let auth = match (t.auth, &t.account) {
                             (false, _) => "none",
                             (true, Some(_)) => "OAuth2",
@@ -85,17 +181,17 @@ Thunderbird signs in with its own OAuth2 client ID: an admin may have to consent
                     }
                     Ok(())
                 })?;
-            if let Some(a) = account {
+            if let Some(b) = &block {
                 w.create_element("oAuth2").write_inner_content(|w| {
-                    if let Some(issuer) = issuer(a) {
-                        text(w, "issuer", &issuer)?;
+                    if let Some(issuer) = &b.issuer {
+                        text(w, "issuer", issuer)?;
                     }
-                    text(w, "scope", &a.scopes.join(" "))?;
-                    if let Some(u) = authorize_url(a) {
-                        text(w, "authURL", &u)?;
+                    text(w, "scope", &b.scope)?;
+                    if let Some(u) = &b.auth_url {
+                        text(w, "authURL", u)?;
                     }
-                    if let Some(u) = token_url(a) {
-                        text(w, "tokenURL", &u)?;
+                    if let Some(u) = &b.token_url {
+                        text(w, "tokenURL", u)?;
                     }
                     Ok(())
                 })?;
@@ -219,7 +315,7 @@ mod tests {
             "<socketType>STARTTLS</socketType>",
             "<authentication>OAuth2</authentication>",
             "<issuer>login.microsoftonline.com</issuer>",
-            "<scope>https://outlook.office365.com/.default</scope>",
+            "<scope>https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access</scope>",
             "<tokenURL>https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token</tokenURL>",
         ] {
             assert!(x.contains(want), "{want} missing in\n{x}");
@@ -283,6 +379,31 @@ mod tests {
         assert!(x.contains("<authentication>password-cleartext</authentication>"));
         assert!(x.contains("<authentication>none</authentication>"));
         assert!(x.contains("<socketType>plain</socketType>"));
+    }
+
+    #[test]
+    fn each_account_keeps_its_own_oauth_and_thunderbird_signs_in_as_the_user() {
+        let mut p = presets::microsoft365_profile();
+        let mut g = presets::account("Gmail", Provider::Google, crate::profile::Flow::Delegated);
+        g.client_id = "x.apps.googleusercontent.com".into();
+        p.accounts.push(g);
+        let mut gm =
+            presets::GMAIL_IMAP.mailbox("Gmail", Protocol::Imap, "me@gmail.com", Some("Gmail"));
+        gm.name = "Gmail inbox".into();
+        p.mailboxes.push(gm);
+        p.accounts[0].flow = crate::profile::Flow::Delegated;
+        let x = export(&p).unwrap();
+        assert_eq!(x.matches("<oAuth2>").count(), 1);
+        assert!(x.contains("offline_access</scope>"), "{x}");
+        assert!(!x.contains(".default"), "no app-only scope: {x}");
+        assert!(
+            !x.contains("imap.gmail.com"),
+            "the other account's server is left out: {x}"
+        );
+        assert!(
+            x.contains("these sign in with another: mailbox \"Gmail inbox\". -->"),
+            "{x}"
+        );
     }
 
     #[test]

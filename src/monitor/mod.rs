@@ -98,6 +98,13 @@ impl Expiry {
     }
 }
 
+/// How long one step took.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StepTime {
+    pub step: Step,
+    pub seconds: f64,
+}
+
 /// One mailbox or transport, as the check saw it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetCheck {
@@ -112,7 +119,7 @@ pub struct TargetCheck {
     #[serde(serialize_with = "secs")]
     pub duration: Duration,
     /// Each step's time, in order.
-    pub steps: Vec<(Step, f64)>,
+    pub steps: Vec<StepTime>,
     pub diagnosis: Option<Diagnosis>,
     pub certificate: Option<Expiry>,
 }
@@ -348,7 +355,10 @@ fn judge_reports(
             steps: r
                 .steps
                 .iter()
-                .map(|e| (e.step, e.elapsed.as_secs_f64()))
+                .map(|e| StepTime {
+                    step: e.step,
+                    seconds: e.elapsed.as_secs_f64(),
+                })
                 .collect(),
             diagnosis: r.diagnosis.clone(),
             certificate,

@@ -100,14 +100,14 @@ pub fn render(check: &Check) -> String {
         if t.not_tested.is_none() {
             duration.add(labels(&base), format!("{:.6}", t.duration.as_secs_f64()));
         }
-        for (step, secs) in &t.steps {
+        for super::StepTime { step, seconds } in &t.steps {
             let name = serde_json::to_value(step)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
             let mut l = base.to_vec();
             l.push(("step", &name));
-            steps.add(labels(&l), format!("{secs:.6}"));
+            steps.add(labels(&l), format!("{seconds:.6}"));
         }
         if !t.ok {
             let step = t

@@ -109,7 +109,7 @@ pub struct AccessToken {
     /// The signed-in user's address, from the id_token (delegated sign-ins).
     pub user: Option<String>,
     /// When it arrived, by this computer's clock (the diagnosis compares it with the token's
-    /// own `iat` to see a clock that is off).
+    /// own `iat` to see a clock that is off); a cached token keeps its first time.
     pub fetched_at: SystemTime,
     /// The scopes granted, as the identity provider's answer said (`None`: it did not say).
     pub scopes: Option<Vec<String>>,
@@ -165,23 +165,54 @@ impl TokenSource {
         self.fetches.load(Ordering::Relaxed)
     }
 
-    /// A fresh access token for the account. A Google service account needs the mailbox user
-    /// it acts for: [`TokenSource::token_for`].
+    /// A usable access token for the account: the cached one while it is fresh, else a new one.
+    /// A Google service account needs the mailbox user it acts for: [`TokenSource::token_for`].
     pub async fn token(
         &self,
         account: &Account,
         on_event: &(dyn Fn(FlowEvent) + Send + Sync),
     ) -> Result<AccessToken, OAuthError> {
-        self.token_for(account, None, on_event).await
+        self.get(account, None, false, on_event).await
     }
 
-    /// A fresh access token for the account to sign in as `user`: a service account gets the
-    /// token of that user (cached per user); other accounts ignore `user` (their token is the
-    /// signed-in user's or the app's, whichever mailbox it opens).
+    /// [`TokenSource::token`] to sign in as `user`: a service account gets the token of that user
+    /// (cached per user); other accounts ignore `user` (their token is the signed-in user's or the
+    /// app's, whichever mailbox it opens).
     pub async fn token_for(
         &self,
         account: &Account,
         user: Option<&str>,
+        on_event: &(dyn Fn(FlowEvent) + Send + Sync),
+    ) -> Result<AccessToken, OAuthError> {
+        self.get(account, user, false, on_event).await
+    }
+
+    /// A new access token from the identity provider even when a cached one is still fresh: after
+    /// an admin granted consent or a permission, only a new token carries it. Delegated accounts
+    /// use their refresh token, so no person is asked again.
+    pub async fn new_token(
+        &self,
+        account: &Account,
+        on_event: &(dyn Fn(FlowEvent) + Send + Sync),
+    ) -> Result<AccessToken, OAuthError> {
+        self.get(account, None, true, on_event).await
+    }
+
+    /// [`TokenSource::new_token`] for a service account's mailbox user.
+    pub async fn new_token_for(
+        &self,
+        account: &Account,
+        user: Option<&str>,
+        on_event: &(dyn Fn(FlowEvent) + Send + Sync),
+    ) -> Result<AccessToken, OAuthError> {
+        self.get(account, user, true, on_event).await
+    }
+
+    async fn get(
+        &self,
+        account: &Account,
+        user: Option<&str>,
+        renew: bool,
         on_event: &(dyn Fn(FlowEvent) + Send + Sync),
     ) -> Result<AccessToken, OAuthError> {
         let sub = if account.is_service_account() {
@@ -202,6 +233,7 @@ impl TokenSource {
         let mut cached = slot.lock().await;
         if let Some(t) = cached.as_ref()
             && fresh(t.expires_at)
+            && !renew
         {
             on_event(FlowEvent::Cached);
             return Ok(t.clone());

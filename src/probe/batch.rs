@@ -11,8 +11,10 @@ use crate::oauth::AccessToken;
 use crate::profile::{Mailbox, Transport};
 use crate::secrets::{Kind, Secrets};
 
-/// What one test checks.
-#[derive(Debug, Clone)]
+/// What one connection test checks: a mailbox or a transport, with the settings it is tested with.
+/// The one `Target` of the crate: the CLI and the window run it, and the window keeps the one
+/// each result was made with, so that changed settings mark the result stale.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     Mailbox(Mailbox),
     Transport(Transport),

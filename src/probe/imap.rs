@@ -15,12 +15,12 @@ use super::net::Conn;
 use super::sasl::{self, Sasl};
 use super::symptom::Symptom;
 use super::transcript::Recorded;
-use super::{Credential, Run, Status, Step, Target};
+use super::{Credential, Endpoint, Run, Status, Step};
 use crate::profile::Encryption;
 
 type Stream = Recorded<Conn>;
 
-pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
+pub(crate) async fn run(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential) {
     let after_connect = [
         Step::Greeting,
         Step::Capabilities,
@@ -39,7 +39,7 @@ pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
 
 /// `None`: a step failed (and said so).
 #[allow(clippy::too_many_lines)] // the steps in order, read top to bottom
-async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Conn) -> Option<()> {
+async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: Conn) -> Option<()> {
     // Greeting.
     let s = run.begin(Step::Greeting);
     let mut client = Client::new(Recorded::new(conn, run.rec.clone()));

@@ -2,7 +2,7 @@
 //! RCPT TO from [`lettre::Address`]es, and the `--send-to` message from lettre's builder,
 //! dot-stuffed for DATA here (lettre does that in its transport, which the probe does not use).
 
-use super::Target;
+use super::Endpoint;
 use super::lines::Line;
 
 pub(crate) fn mail_from(from: Option<&lettre::Address>) -> Line {
@@ -20,7 +20,7 @@ pub(crate) fn rcpt_to(to: &lettre::Address) -> Line {
 pub(crate) fn test_message(
     from: Option<&lettre::Address>,
     to: &lettre::Address,
-    t: &Target<'_>,
+    t: &Endpoint<'_>,
 ) -> Result<Vec<u8>, lettre::error::Error> {
     use lettre::message::{Mailbox, header::ContentType};
     let sender = from.unwrap_or(to);
@@ -70,7 +70,7 @@ mod tests {
         );
         let to: lettre::Address = "to@example.test".parse().unwrap();
         let from: lettre::Address = "from@example.test".parse().unwrap();
-        let t = Target {
+        let t = Endpoint {
             host: "smtp.example.test",
             port: 587,
             encryption: Encryption::StartTls,

@@ -63,6 +63,7 @@ pub fn warm_up(ca_file: Option<PathBuf>) {
         let _ = net::Tls::new(ca_file.as_deref());
     });
 }
+pub use batch::Target;
 pub(crate) use failure::{read_failure, timeout_detail};
 pub use symptom::Symptom;
 use transcript::Recorder;
@@ -342,17 +343,17 @@ pub async fn test_mailbox(
         Protocol::Pop3 => TargetKind::Pop3,
     };
     let mut run = Run::new(&m.name, kind, events, opts, m.account.clone(), &cred);
-    let target = Target {
+    let endpoint = Endpoint {
         host: &m.host,
         port: m.port,
         encryption: m.encryption,
     };
-    if run.refuse_unsafe(&cred, &target) {
+    if run.refuse_unsafe(&cred, &endpoint) {
         return run.finish();
     }
     match kind {
-        TargetKind::Imap => imap::run(&mut run, &target, &cred).await,
-        _ => pop3::run(&mut run, &target, &cred).await,
+        TargetKind::Imap => imap::run(&mut run, &endpoint, &cred).await,
+        _ => pop3::run(&mut run, &endpoint, &cred).await,
     }
     run.finish()
 }
@@ -372,20 +373,20 @@ pub async fn test_transport(
         .or(t.username.as_deref())
         .unwrap_or_default()
         .to_owned();
-    let target = Target {
+    let endpoint = Endpoint {
         host: &t.host,
         port: t.port,
         encryption: t.encryption,
     };
-    if run.refuse_unsafe(&cred, &target) {
+    if run.refuse_unsafe(&cred, &endpoint) {
         return run.finish();
     }
-    smtp::run(&mut run, &target, &cred).await;
+    smtp::run(&mut run, &endpoint, &cred).await;
     run.finish()
 }
 
-/// Where to connect.
-pub(crate) struct Target<'a> {
+/// Where to connect (the host, port and encryption of a [`Target`]).
+pub(crate) struct Endpoint<'a> {
     pub host: &'a str,
     pub port: u16,
     pub encryption: Encryption,
@@ -582,7 +583,7 @@ impl<'a> Run<'a> {
 
     /// Refuses a credential whose user or password would break a protocol line or a SASL string
     /// (a line break starts another command; `\x01` another SASL field). Nothing is sent.
-    fn refuse_unsafe(&mut self, cred: &Credential, t: &Target<'_>) -> bool {
+    fn refuse_unsafe(&mut self, cred: &Credential, t: &Endpoint<'_>) -> bool {
         use secrecy::ExposeSecret as _;
         let unsafe_text = |s: &str| s.chars().any(crate::redact::is_unsafe_char);
         let what = match cred {
@@ -641,7 +642,7 @@ impl<'a> Run<'a> {
     }
 
     /// DNS, TCP connect and (for implicit TLS) the TLS handshake.
-    pub(crate) async fn open(&mut self, t: &Target<'_>) -> Option<net::Conn> {
+    pub(crate) async fn open(&mut self, t: &Endpoint<'_>) -> Option<net::Conn> {
         t.host.clone_into(&mut self.host);
         // DNS
         let s = self.begin(Step::Dns);
@@ -737,7 +738,7 @@ impl<'a> Run<'a> {
     pub(crate) async fn upgrade(
         &mut self,
         io: lines::Lines,
-        t: &Target<'_>,
+        t: &Endpoint<'_>,
         verb: &str,
     ) -> Option<lines::Lines> {
         if io.has_pending() {
@@ -816,7 +817,7 @@ impl<'a> Run<'a> {
 
     /// Whether sign-in must not go ahead: no TLS, and the server is not this computer. (A token or
     /// password sent in clear text to another host is exposed to everyone on the path.)
-    pub(crate) fn refuse_clear_text(&mut self, s: &Started, t: &Target<'_>) -> bool {
+    pub(crate) fn refuse_clear_text(&mut self, s: &Started, t: &Endpoint<'_>) -> bool {
         let local = self.addr.is_some_and(|a| a.ip().is_loopback());
         if t.encryption != Encryption::None || local {
             return false;

@@ -10,10 +10,10 @@ use super::lines::{Line, Lines};
 use super::net::Conn;
 use super::sasl;
 use super::symptom::Symptom;
-use super::{Credential, Run, Started, Status, Step, Target, read_failure, timeout_detail};
+use super::{Credential, Endpoint, Run, Started, Status, Step, read_failure, timeout_detail};
 use crate::profile::Encryption;
 
-pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
+pub(crate) async fn run(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential) {
     let after_connect = [
         Step::Greeting,
         Step::Capabilities,
@@ -152,7 +152,7 @@ async fn capa(run: &mut Run<'_>, io: &mut Lines) -> Option<Vec<String>> {
 }
 
 #[allow(clippy::too_many_lines)] // the steps in order, read top to bottom
-async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Conn) -> Option<()> {
+async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: Conn) -> Option<()> {
     let mut io = Lines::new(conn, run.rec.clone());
 
     // Greeting.

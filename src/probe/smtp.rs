@@ -15,7 +15,7 @@ use super::message::{mail_from, rcpt_to, test_message};
 use super::net::Conn;
 use super::sasl;
 use super::symptom::Symptom;
-use super::{Credential, Run, Started, Status, Step, Target, read_failure, timeout_detail};
+use super::{Credential, Endpoint, Run, Started, Status, Step, read_failure, timeout_detail};
 use crate::profile::Encryption;
 
 /// One SMTP reply: its code and its lines (text after the code).
@@ -135,7 +135,7 @@ fn ours(text: &str) -> Line {
     Line::new(&[text]).unwrap_or_else(|_| Line::verb("NOOP"))
 }
 
-pub(crate) async fn run(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential) {
+pub(crate) async fn run(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential) {
     let after_connect = [
         Step::Greeting,
         Step::Capabilities,
@@ -192,7 +192,7 @@ fn auth_mechs(caps: &[String]) -> Vec<String> {
 }
 
 #[allow(clippy::too_many_lines)] // the steps in order, read top to bottom
-async fn session(run: &mut Run<'_>, t: &Target<'_>, cred: &Credential, conn: Conn) -> Option<()> {
+async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: Conn) -> Option<()> {
     let mut io = Lines::new(conn, run.rec.clone());
 
     // Greeting (may be several lines).
@@ -394,7 +394,7 @@ async fn auth_login(
 /// [`lettre::Address`]es: a sender that is not one is refused before anything is sent.
 async fn send_step(
     run: &mut Run<'_>,
-    t: &Target<'_>,
+    t: &Endpoint<'_>,
     cred: &Credential,
     caps: &[String],
     io: &mut Lines,

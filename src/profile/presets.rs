@@ -177,8 +177,27 @@ pub fn account(name: &str, provider: Provider, flow: Flow) -> Account {
     }
 }
 
-/// What the window opens on the first time: the Microsoft 365 app-only set-up of the guides,
-/// with placeholders where the user's own values go.
+/// What the window opens on the first time (and File > New): the Microsoft 365 app-only set-up
+/// of the guides with the user's own values left empty. Examples belong in the fields' hints: a
+/// value that looks filled in but is not the user's (a tenant of Contoso, a client ID of zeros)
+/// is only refused later, by the identity provider.
+pub fn microsoft365_start() -> Profile {
+    let mut p = microsoft365_profile();
+    for a in &mut p.accounts {
+        a.tenant = None;
+        a.client_id.clear();
+    }
+    for t in &mut p.transports {
+        t.username = None;
+    }
+    for m in &mut p.mailboxes {
+        m.user.clear();
+    }
+    p
+}
+
+/// The Microsoft 365 app-only set-up of the guides, with Contoso's example values where the
+/// user's own go: examples and tests start from it.
 pub fn microsoft365_profile() -> Profile {
     let mut account = account("Office365", Provider::Microsoft, Flow::AppOnly);
     "00000000-0000-0000-0000-000000000000".clone_into(&mut account.client_id);
@@ -209,5 +228,25 @@ mod tests {
         assert_eq!(p.transports[0].encryption, Encryption::StartTls);
         assert_eq!(p.mailboxes[0].host, "outlook.office365.com");
         assert_eq!(p.accounts[0].scopes, vec![MS_APP_ONLY_SCOPE]);
+    }
+
+    #[test]
+    fn the_window_starts_with_the_users_own_values_empty() {
+        let p = microsoft365_start();
+        let a = &p.accounts[0];
+        assert_eq!((a.tenant.as_deref(), a.client_id.as_str()), (None, ""));
+        assert_eq!(p.mailboxes[0].user, "");
+        assert_eq!(p.transports[0].username, None);
+        let keys: Vec<String> = crate::profile::validate(&p, None)
+            .iter()
+            .map(crate::profile::Finding::key)
+            .collect();
+        for want in [
+            "accounts[0].tenant",
+            "accounts[0].client_id",
+            "mailboxes[0].user",
+        ] {
+            assert!(keys.iter().any(|k| k == want), "{want} not in {keys:?}");
+        }
     }
 }

@@ -1,23 +1,33 @@
-//! The window. Screens draw state and say what the user asked for; [`app::App`] applies it and
-//! talks to the [`crate::engine`], which does all the waiting off the UI thread. The window
-//! never blocks and never opens a socket itself.
+//! The window. A map of this folder, to read first:
+//! - `action.rs`: what a screen can ask for ([`Action`]) and how the window names what it shows.
+//! - `app/`: [`App`], the state and the one place that changes it (`App::apply`): the engine's
+//!   updates (`jobs.rs`), connection tests (`probes.rs`), files, items and an edit's consequences,
+//!   the start screen's and the set-up view's actions.
+//! - `state/`: the runtime state (sign-ins, connection tests) with the settings each result was
+//!   made with; `view.rs`: what a screen is handed; `fields.rs`: text as typed, notes at fields.
+//! - `frame.rs`: menu, sidebar, status bar, dialogs; `screens/`: the forms, the pages, the start
+//!   screen and "Set it up for me…".
+//! - `widgets.rs`, `theme.rs`: shared widgets, readable colours and sizes.
+//!
+//! Screens draw borrowed state and return actions; only the app changes state and talks to the
+//! [`crate::engine`], which does all the waiting off the UI thread. The window never blocks and
+//! never opens a socket itself.
 
-pub mod app;
-mod checklist_view;
-pub mod discover;
-mod discover_apply;
-mod evidence;
-mod forms;
-mod google;
-mod setup;
-mod signin;
-pub mod testview;
+pub mod action;
+mod app;
+mod fields;
+mod frame;
+mod screens;
+pub mod state;
+mod theme;
 mod view;
 pub mod widgets;
 
 use eframe::egui;
 
-pub use app::{App, Options, Selected, SignIn};
+pub use action::{Action, Edit, Kind, Nav, Pending, TargetName, Theme};
+pub use app::{App, Options, WindowSettings};
+pub use screens::start::{StartAction, StartScreen};
 
 use crate::cli::WindowArgs;
 
@@ -38,7 +48,9 @@ pub fn run(args: &WindowArgs) -> eframe::Result<()> {
             config_dir: None,
             test_all: args.test_all,
             select: args.select.clone(),
+            theme: args.theme,
             start_screen: true,
+            ..Options::default()
         },
         secrets,
     )

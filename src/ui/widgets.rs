@@ -1,5 +1,5 @@
 //! Small widgets the screens share: a labelled form row with its error under the field (the
-//! label is the field's accessible name), choice boxes, status dots, copy buttons.
+//! label is the field's accessible name), choice boxes, status dots, copy buttons, code lines.
 
 use eframe::egui::{self, Color32, RichText};
 
@@ -80,57 +80,91 @@ pub fn choice_row<T: Copy + PartialEq>(
     changed
 }
 
+/// How a note under a field speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Error,
+    Warning,
+    /// What to paste into an empty field and where to find it: not an error yet.
+    Todo,
+    /// Where a value came from (a discovered draft): information, drawn quietly.
+    Source,
+}
+
 /// What is said under a field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
-    pub error: bool,
-    /// Information, not a problem (where a value came from): drawn quietly.
-    pub info: bool,
+    pub tone: Tone,
     pub text: String,
 }
 
 impl Note {
     pub fn error(text: impl Into<String>) -> Self {
         Self {
-            error: true,
-            info: false,
+            tone: Tone::Error,
             text: text.into(),
         }
     }
     pub fn warning(text: impl Into<String>) -> Self {
         Self {
-            error: false,
-            info: false,
+            tone: Tone::Warning,
+            text: text.into(),
+        }
+    }
+    pub fn todo(text: impl Into<String>) -> Self {
+        Self {
+            tone: Tone::Todo,
             text: text.into(),
         }
     }
     pub fn source(text: impl Into<String>) -> Self {
         Self {
-            error: false,
-            info: true,
+            tone: Tone::Source,
             text: text.into(),
         }
     }
 }
 
+/// The notes under a field, at the body's size (small text is hard to read in errors).
 pub fn show_notes(ui: &mut egui::Ui, notes: &[Note]) {
     for n in notes {
-        let color = if n.error {
-            ui.visuals().error_fg_color
-        } else if n.info {
-            ui.visuals().text_color()
-        } else {
-            ui.visuals().warn_fg_color
+        let color = match n.tone {
+            Tone::Error => ui.visuals().error_fg_color,
+            Tone::Warning => ui.visuals().warn_fg_color,
+            Tone::Todo => ui.visuals().weak_text_color(),
+            Tone::Source => ui.visuals().text_color(),
         };
-        ui.label(RichText::new(&n.text).color(color).small());
+        ui.add(egui::Label::new(RichText::new(&n.text).color(color)).wrap());
     }
+}
+
+/// A command or protocol line: monospace at the body's size, wrapping at its spaces (a PowerShell
+/// parameter stays whole) and inside a word only when it is longer than the line (base64).
+pub fn code(ui: &mut egui::Ui, text: &str) -> egui::Response {
+    // Monospace alone: `.small()` after it would turn it back into the proportional font.
+    // `wrap()`: in a row, a label otherwise extends (egui's default for horizontal layouts).
+    ui.add(egui::Label::new(RichText::new(text).monospace()).wrap())
+}
+
+/// Prose that wraps at the space left in the row, breaking a long word (a base64 tag in a
+/// greeting) rather than running off the edge.
+pub fn wrapped(ui: &mut egui::Ui, text: &str) -> egui::Response {
+    ui.add(egui::Label::new(text).wrap())
+}
+
+/// A copy button and its command line beside it.
+pub fn command(ui: &mut egui::Ui, text: &str) {
+    ui.horizontal_top(|ui| {
+        copy_button(ui, "Copy", text);
+        code(ui, text);
+    });
 }
 
 /// The colours of a status.
 pub fn status_color(ui: &egui::Ui, status: Dot) -> Color32 {
     let dark = ui.visuals().dark_mode;
     match status {
-        Dot::None => ui.visuals().weak_text_color(),
+        Dot::None | Dot::Stale => ui.visuals().weak_text_color(),
         Dot::Running => Color32::from_rgb(80, 140, 230),
         Dot::Ok => {
             if dark {
@@ -153,6 +187,8 @@ pub enum Dot {
     Ok,
     Warning,
     Failed,
+    /// A result made with other settings than those shown now.
+    Stale,
 }
 
 impl Dot {
@@ -164,13 +200,14 @@ impl Dot {
             Dot::Ok => "ok",
             Dot::Warning => "warning",
             Dot::Failed => "failed",
+            Dot::Stale => "stale: made with other settings",
         }
     }
 }
 
 /// A status mark, painted (the default fonts have no symbols for it). Its shape says the same
 /// as its colour, for those who can't tell colours apart: ring (not tested), dot in a ring
-/// (running), disc (ok), triangle (warning), cross (failed).
+/// (running), disc (ok), triangle (warning), cross (failed), hollow square (stale).
 pub fn dot(ui: &mut egui::Ui, status: Dot) -> egui::Response {
     let size = ui.spacing().interact_size.y * 0.6;
     let (rect, resp) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
@@ -196,6 +233,10 @@ pub fn dot(ui: &mut egui::Ui, status: Dot) -> egui::Response {
                 center + egui::vec2(-r, r * 0.8),
             ];
             p.add(egui::Shape::convex_polygon(pts, c, egui::Stroke::NONE));
+        }
+        Dot::Stale => {
+            let sq = egui::Rect::from_center_size(center, egui::vec2(r * 1.6, r * 1.6));
+            p.rect_stroke(sq, 1.0, stroke, egui::StrokeKind::Middle);
         }
         Dot::Failed => {
             let s = egui::Stroke::new(2.4, c);

@@ -25,6 +25,30 @@ fn opened(r: &Report) -> bool {
     r.kind != TargetKind::Smtp && r.step_is(Step::Mailbox, Status::Ok)
 }
 
+/// The server refused the target's sign-in (the token, not the way there).
+fn refused_at_sign_in(r: &Report) -> bool {
+    r.failure.as_ref().is_some_and(|f| {
+        f.step == Step::Authenticate && matches!(f.symptom, Symptom::AuthRefused { .. })
+    })
+}
+
+/// The target got far enough to say something about the token: accepted or refused at sign-in.
+/// One that failed on the way (DNS, TLS, a flood) is no evidence either way.
+fn reached_sign_in(r: &Report) -> bool {
+    accepted(r) || refused_at_sign_in(r)
+}
+
+/// The same kind of failure at the same step (another mailbox failing alike).
+fn fails_alike(r: &Report, case: &Case<'_>) -> bool {
+    match (r.failure.as_ref(), case.failure) {
+        (Some(a), Some(b)) => {
+            a.step == b.step
+                && std::mem::discriminant(&a.symptom) == std::mem::discriminant(&b.symptom)
+        }
+        _ => false,
+    }
+}
+
 fn label(r: &Report) -> String {
     format!("\"{}\" ({})", r.target, r.kind)
 }
@@ -62,6 +86,23 @@ fn object_id<'c>(case: &'c Case<'_>) -> Option<&'c str> {
         .or_else(|| case.account?.enterprise_object_id.as_deref())
 }
 
+/// The commands' opening: sign in to Exchange, and where the object ID is unknown, look it up
+/// into `$objectId` (which the lines after it use) with Microsoft Graph PowerShell.
+fn opening(case: &Case<'_>, oid: Option<&str>) -> Vec<String> {
+    let mut c = vec![connect_line(tenant(case))];
+    if let (None, Some(a)) = (oid, case.account) {
+        c.push(match a.tenant.as_deref() {
+            Some(t) => format!(
+                "Connect-MgGraph -TenantId {} -Scopes 'Application.Read.All' -NoWelcome",
+                crate::export::ps_quote(t)
+            ),
+            None => "Connect-MgGraph -Scopes 'Application.Read.All' -NoWelcome".to_owned(),
+        });
+        c.push(crate::export::lookup_object_id_line(&a.client_id));
+    }
+    c
+}
+
 fn tenant<'c>(case: &'c Case<'_>) -> Option<&'c str> {
     case.account?.tenant.as_deref()
 }
@@ -71,17 +112,18 @@ pub(super) fn protocol_disabled(case: &Case<'_>) -> Option<Found> {
         return None;
     }
     let (user, kind) = (case.user.as_deref()?, case.kind?);
+    // Other protocols' tests of the same mailbox that got as far as the sign-in.
     let other: Vec<&Report> = case
         .siblings()
         .into_iter()
-        .filter(|r| r.kind != kind && r.user.as_deref().is_some_and(|u| same_user(u, user)))
+        .filter(|r| {
+            r.kind != kind
+                && r.user.as_deref().is_some_and(|u| same_user(u, user))
+                && (reached_sign_in(r) || r.failure.is_none())
+        })
         .collect();
     let by = other.iter().find(|r| opened(r));
-    let step = case.step();
-    let alike = case
-        .siblings()
-        .iter()
-        .any(|r| r.failure.as_ref().map(|f| f.step) == step);
+    let alike = case.siblings().iter().any(|r| fails_alike(r, case));
     if by.is_none() && (!other.is_empty() || alike || (case.token_refused() && !token_fine(case))) {
         // Another protocol failed too, other mailboxes fail alike, or the token explains it:
         // nothing points at a switch of this one mailbox.
@@ -150,7 +192,7 @@ pub(super) fn wrong_object_id(case: &Case<'_>) -> Option<Found> {
         return None;
     }
     let good = token_oid.or(profile_oid);
-    let mut commands = vec![connect_line(tenant(case))];
+    let mut commands = opening(case, good);
     commands.push(format!(
         "Get-ServicePrincipal | Where-Object AppId -eq {}",
         crate::export::ps_quote(&account.client_id)
@@ -211,8 +253,8 @@ pub(super) fn mailbox_grant_missing(case: &Case<'_>) -> Option<Found> {
     }
     // Refused, and no other target of the account to compare with: possible, not pointed to.
     let alone = case.token_refused() && elsewhere.is_none();
-    if alone && !siblings.is_empty() {
-        return None;
+    if alone && siblings.iter().any(|r| reached_sign_in(r)) {
+        return None; // other mailboxes refused alike: the cause is the account's, not this one's
     }
     let smtp = case.kind == Some(TargetKind::Smtp);
     let oid = object_id(case);
@@ -237,10 +279,11 @@ pub(super) fn mailbox_grant_missing(case: &Case<'_>) -> Option<Found> {
             oid.map_or_else(String::new, |o| format!(" ({o})")),
             case.place.retest()
         ),
-        vec![
-            connect_line(tenant(case)),
-            add_mailbox_permission_line(user, oid),
-        ],
+        {
+            let mut c = opening(case, oid);
+            c.push(add_mailbox_permission_line(user, oid));
+            c
+        },
     );
     if let Some(o) = elsewhere {
         f.evidence.push(format!(
@@ -272,8 +315,15 @@ pub(super) fn service_principal_missing(case: &Case<'_>) -> Option<Found> {
     let account = case.account?;
     let token_oid = case.claims().and_then(|c| c.object_id.as_deref());
     let oid = object_id(case);
+    // Only targets that reached the sign-in speak of the token; the others failed on the way.
     let mut refused: Vec<String> = vec![case.who()];
-    refused.extend(siblings.iter().filter(|r| !r.ok).map(|r| label(r)));
+    refused.extend(
+        siblings
+            .iter()
+            .filter(|r| refused_at_sign_in(r))
+            .map(|r| label(r)),
+    );
+    let silent = siblings.iter().filter(|r| !reached_sign_in(r)).count();
     let mut f = likely(
         "Exchange has no service principal for the app".into(),
         format!(
@@ -291,10 +341,12 @@ pub(super) fn service_principal_missing(case: &Case<'_>) -> Option<Found> {
             case.place.retest()
         ),
         {
-            let mut c = vec![
-                connect_line(tenant(case)),
-                new_service_principal_line(Some(&account.client_id), oid, &account.name),
-            ];
+            let mut c = opening(case, oid);
+            c.push(new_service_principal_line(
+                Some(&account.client_id),
+                oid,
+                &account.name,
+            ));
             if let Some(u) = &case.user {
                 c.push(add_mailbox_permission_line(u, oid));
             }
@@ -304,12 +356,18 @@ pub(super) fn service_principal_missing(case: &Case<'_>) -> Option<Found> {
     f.evidence.extend(token_summary(case));
     f.evidence.push(if refused.len() > 1 {
         format!(
-            "every target of the account refused the token: {}",
+            "every target of the account that reached the sign-in refused the token: {}",
             and_list(&refused)
         )
     } else {
-        "it is the only target of the account in this run".to_owned()
+        "it is the only target of the account that reached the sign-in in this run".to_owned()
     });
+    if silent > 0 {
+        f.evidence.push(format!(
+            "{silent} other target{} of the account failed before the sign-in and say nothing of the token",
+            if silent == 1 { "" } else { "s" }
+        ));
+    }
     if let Some(o) = token_oid {
         f.evidence.push(format!(
             "the token's oid {o} is the Enterprise application's object ID"
@@ -327,6 +385,13 @@ pub(super) fn mailbox_unavailable(case: &Case<'_>) -> Option<Found> {
     let token_user = case.token().and_then(|t| t.user());
     if token_user.is_some_and(|t| !same_user(t, &user)) {
         return None; // a shared mailbox: user_mismatch
+    }
+    if case
+        .siblings()
+        .iter()
+        .any(|r| opened(r) && r.user.as_deref().is_some_and(|u| same_user(u, &user)))
+    {
+        return None; // another protocol opened it: it exists and is licensed (protocol_disabled)
     }
     let mut f = likely(
         format!("The mailbox {user} cannot be opened"),

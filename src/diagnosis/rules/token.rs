@@ -28,13 +28,16 @@ fn found(title: String, cause: String, fix: String, evidence: Vec<String>) -> Fo
 /// The set-up step an identity provider's code points at.
 // AADSTS codes are written as Microsoft writes them, without separators.
 #[allow(clippy::unreadable_literal)]
-fn step_of_code(code: &str) -> Option<SetupStep> {
+/// `app_only`: only app-only accounts have a secret step; for the others a secret asked for or
+/// refused is the registration's doing (public client flows, the redirect's platform).
+fn step_of_code(code: &str, app_only: bool) -> Option<SetupStep> {
     let n: u32 = code.strip_prefix("AADSTS")?.parse().ok()?;
     Some(match n {
         700016 | 90002 | 700011 | 50194 | 7000112 | 90038 | 50011 | 900971 | 500119 => {
             SetupStep::RegisterApp
         }
-        7000215 | 7000222 | 7000218 | 700025 => SetupStep::ClientSecret,
+        7000215 | 7000222 | 7000218 | 700025 if app_only => SetupStep::ClientSecret,
+        7000218 | 700025 => SetupStep::RegisterApp,
         65001 | 90094 => SetupStep::AdminConsent,
         _ => return None,
     })
@@ -61,7 +64,7 @@ pub(super) fn sign_in_refused(case: &Case<'_>) -> Option<Found> {
         x.fix.clone(),
         evidence,
     );
-    d.step = step_of_code(&x.code).or_else(|| {
+    d.step = step_of_code(&x.code, case.app_only()).or_else(|| {
         use crate::provider::google::Case as G;
         Some(match x.case? {
             G::ConsentScreen => SetupStep::ConsentScreen,
@@ -91,6 +94,11 @@ pub(super) fn sign_in_failed(case: &Case<'_>) -> Option<Found> {
             .to_owned(),
         vec![format!("the sign-in ended with: {first}")],
     ))
+}
+
+/// The token is for Exchange Online, or says nothing of its audience.
+fn for_exchange(c: &Claims) -> bool {
+    c.audience.is_empty() || audience_is(c, EXCHANGE_AUDIENCES)
 }
 
 fn audience_is(c: &Claims, known: &[&str]) -> bool {
@@ -157,7 +165,8 @@ pub(super) fn admin_consent_missing(case: &Case<'_>) -> Option<Found> {
         return None;
     }
     let c = case.claims()?;
-    if !c.roles.is_empty() || case.needs.is_empty() {
+    // Roles belong to one resource: a token for another has none of Exchange's (wrong_resource).
+    if !c.roles.is_empty() || case.needs.is_empty() || !for_exchange(c) {
         return None;
     }
     let perms = needed(case, Flow::AppOnly);
@@ -168,7 +177,7 @@ pub(super) fn admin_consent_missing(case: &Case<'_>) -> Option<Found> {
             perms.join(", ")
         ),
         format!(
-            "In Entra ID → App registrations → the app {} → API permissions, check that {} of \"Office 365 Exchange Online\" are listed (add them under APIs my organization uses if not), press \"Grant admin consent for …\" and wait until every row says Granted; then get a new token.",
+            "In Entra ID → App registrations → the app {} → API permissions, check that the application permissions {} of \"Office 365 Exchange Online\" appear there (add them under APIs my organization uses if not), press \"Grant admin consent for …\" and wait until every row says Granted; then get a new token.",
             case.account.map_or("", |a| a.client_id.as_str()),
             perms.join(", ")
         ),
@@ -203,6 +212,9 @@ pub(super) fn permission_missing(case: &Case<'_>) -> Option<Found> {
         return None;
     }
     let c = case.claims()?;
+    if !for_exchange(c) {
+        return None; // its permissions are another resource's: wrong_resource says so
+    }
     let app_only = case.app_only();
     let (granted, what) = if app_only {
         (&c.roles, "roles")
@@ -413,15 +425,18 @@ pub(super) fn user_mismatch(case: &Case<'_>) -> Option<Found> {
         return None;
     }
     // Before any test: the transports of the account that sign in as someone else.
-    let (user, smtp) = if let (Some(u), Some(k)) = (&case.user, case.kind) {
-        (u.clone(), k == TargetKind::Smtp)
+    let named = case.user.as_deref().filter(|u| !u.trim().is_empty());
+    let (user, smtp) = if let (Some(u), Some(k)) = (named, case.kind) {
+        (u.to_owned(), k == TargetKind::Smtp)
+    } else if case.kind.is_some() {
+        return None; // no name of its own: it signs in as the token's user
     } else {
         let t = case.ev.profile.transports.iter().find(|t| {
             t.auth
                 && t.account.as_deref() == Some(account.name.as_str())
                 && t.username
                     .as_deref()
-                    .is_some_and(|u| !same_user(u, &token_user))
+                    .is_some_and(|u| !u.trim().is_empty() && !same_user(u, &token_user))
         })?;
         (t.username.clone()?, true)
     };

@@ -1,18 +1,20 @@
 //! "Set it up for me…" under a Microsoft 365 account: the set-up script for Azure Cloud Shell
 //! (`crate::export::setup`) with Copy, the link to Cloud Shell, what the script will do (the same
 //! plan the script is written from), and "Paste the result", which fills the account. The
-//! secret goes to the keyring through the engine, off the UI thread. Drawing returns what the
-//! user asked for ([`Action`]); [`apply`] carries it out, in the shape the window is moving to
-//! (screens return actions, one place applies them).
+//! secret goes to the keyring through the engine, off the UI thread. The view's state (what is
+//! pasted, the secret's months) is the form's own (`Input::setup`); filling the account and
+//! testing come back as actions (`app/setup.rs` applies them).
 
 use eframe::egui::{self, RichText};
 
-use super::app::App;
-use super::widgets;
-use crate::export::setup::{self, CLOUD_SHELL_URL, SetupOptions, result};
+use crate::export::setup::{self, CLOUD_SHELL_URL, SetupOptions};
 use crate::profile::{Flow, Profile};
+use crate::ui::action::{Action, Actions};
+use crate::ui::view::Ctx;
+use crate::ui::widgets;
 
 /// The set-up view of one account while it is open.
+#[derive(Debug)]
 pub struct SetupView {
     pub account: String,
     pub secret_months: u32,
@@ -38,15 +40,10 @@ impl SetupView {
     }
 }
 
-/// What the user asked for in the set-up view.
-#[must_use]
-pub enum Action {
+/// What the view does itself: open and close (its own state).
+enum Local {
     Open(String),
     Close,
-    /// Read the pasted result into the account.
-    Fill,
-    /// Sign in and test everything, after a fill.
-    Test,
 }
 
 /// Whether an account can be set up by the script (a Microsoft 365 work account).
@@ -55,29 +52,28 @@ fn applies(p: &Profile, account: &str) -> bool {
 }
 
 /// The section under the account form: a button while closed, the view while open.
-pub fn show(app: &mut App, ui: &mut egui::Ui, i: usize) {
-    let name = app.profile.accounts[i].name.clone();
-    if !applies(&app.profile, &name) {
-        return;
+pub fn show(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, i: usize) -> Actions {
+    let p = ctx.profile;
+    let name = p.accounts[i].name.clone();
+    let mut out = Actions::default();
+    if !applies(p, &name) {
+        return out;
     }
-    let keyring = app.engine.secrets().is_persistent();
-    // The form above can be wider than the window at 800 px: wrap to what is visible.
-    let visible = (ui.clip_rect().right() - ui.cursor().left() - 8.0).max(300.0);
-    let action = ui
-        .scope(|ui| {
-            ui.set_max_width(visible);
-            match app.setup.as_mut().filter(|v| v.account == name) {
-                Some(view) => draw(view, &app.profile, keyring, ui),
-                None => closed(&name, ui),
-            }
-        })
-        .inner;
-    if let Some(a) = action {
-        apply(app, a);
+    let keyring = ctx.keyring.persistent;
+    let slot = &mut ctx.input.setup;
+    let local = match slot.as_mut().filter(|v| v.account == name) {
+        Some(view) => draw(view, p, keyring, ui, &mut out),
+        None => closed(&name, ui),
+    };
+    match local {
+        Some(Local::Open(account)) => *slot = Some(SetupView::new(&account)),
+        Some(Local::Close) => *slot = None,
+        None => {}
     }
+    out
 }
 
-fn closed(name: &str, ui: &mut egui::Ui) -> Option<Action> {
+fn closed(name: &str, ui: &mut egui::Ui) -> Option<Local> {
     ui.add_space(12.0);
     ui.separator();
     ui.heading("Set it up for me");
@@ -89,12 +85,18 @@ fn closed(name: &str, ui: &mut egui::Ui) -> Option<Action> {
     );
     ui.button("Set it up for me…")
         .clicked()
-        .then(|| Action::Open(name.to_owned()))
+        .then(|| Local::Open(name.to_owned()))
 }
 
 // One view, top to bottom in the order the admin goes through it.
 #[allow(clippy::too_many_lines)]
-fn draw(view: &mut SetupView, p: &Profile, keyring: bool, ui: &mut egui::Ui) -> Option<Action> {
+fn draw(
+    view: &mut SetupView,
+    p: &Profile,
+    keyring: bool,
+    ui: &mut egui::Ui,
+    out: &mut Actions,
+) -> Option<Local> {
     let mut action = None;
     ui.add_space(12.0);
     if std::mem::take(&mut view.fresh) {
@@ -105,7 +107,7 @@ fn draw(view: &mut SetupView, p: &Profile, keyring: bool, ui: &mut egui::Ui) -> 
         ui.heading("Set it up for me");
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui.button("Close").clicked() {
-                action = Some(Action::Close);
+                action = Some(Local::Close);
             }
         });
     });
@@ -183,14 +185,13 @@ fn draw(view: &mut SetupView, p: &Profile, keyring: bool, ui: &mut egui::Ui) -> 
     for (n, s) in plan.steps.iter().enumerate() {
         ui.horizontal_wrapped(|ui| {
             ui.label(format!("{}. {}", n + 1, s.title));
-            ui.label(RichText::new(&s.detail).small().weak());
+            ui.label(RichText::new(&s.detail).weak());
         });
     }
     ui.label(
         RichText::new(
             "Each step checks first and says \"already done\" or \"done\"; the script stops at the first failure and names the step. It holds no secret; running it again is safe.",
         )
-        .small()
         .weak(),
     );
     ui.add_space(6.0);
@@ -203,7 +204,7 @@ fn draw(view: &mut SetupView, p: &Profile, keyring: bool, ui: &mut egui::Ui) -> 
                 .max_height(320.0)
                 .show(ui, |ui| {
                     let mut text = script.as_str();
-                    let l = ui.label(RichText::new("PowerShell").small().weak());
+                    let l = ui.label(RichText::new("PowerShell").weak());
                     ui.add(
                         egui::TextEdit::multiline(&mut text)
                             .code_editor()
@@ -233,7 +234,12 @@ fn draw(view: &mut SetupView, p: &Profile, keyring: bool, ui: &mut egui::Ui) -> 
             )
             .clicked()
         {
-            action = Some(Action::Fill);
+            // The pasted text holds the secret: it leaves the field whatever happens.
+            let pasted = std::mem::take(&mut view.pasted);
+            out.push(Action::SetupFill {
+                account: view.account.clone(),
+                pasted: pasted.into(),
+            });
         }
         ui.label(
             RichText::new(if keyring {
@@ -241,7 +247,6 @@ fn draw(view: &mut SetupView, p: &Profile, keyring: bool, ui: &mut egui::Ui) -> 
             } else {
                 "No OS keyring: the client secret is kept for this session only."
             })
-            .small()
             .weak(),
         );
     });
@@ -252,7 +257,7 @@ fn draw(view: &mut SetupView, p: &Profile, keyring: bool, ui: &mut egui::Ui) -> 
                 ui.label(c);
             }
             if ui.button("Sign in and test").clicked() {
-                action = Some(Action::Test);
+                out.push(Action::SetupTest(view.account.clone()));
             }
         }),
         Some(Err(why)) => widgets::callout(ui, true, |ui| {
@@ -268,78 +273,4 @@ fn export_opts(setup: SetupOptions<'_>) -> crate::export::ExportOptions<'_> {
         setup,
         ..crate::export::ExportOptions::default()
     }
-}
-
-/// Carries out what the set-up view asked for.
-pub fn apply(app: &mut App, action: Action) {
-    match action {
-        Action::Open(name) => app.setup = Some(SetupView::new(&name)),
-        Action::Close => app.setup = None,
-        Action::Fill => fill(app),
-        Action::Test => {
-            if let Some(i) = app.setup.as_ref().and_then(|v| {
-                app.profile
-                    .accounts
-                    .iter()
-                    .position(|a| a.name == v.account)
-            }) {
-                app.sign_in(i);
-            }
-            super::view::test_all(app);
-        }
-    }
-}
-
-/// The pasted result into the account: checked, the IDs into the profile (saved at once when
-/// nothing else was unsaved), the secret to the keyring, the reported steps to the checklist.
-fn fill(app: &mut App) {
-    let Some(view) = app.setup.as_mut() else {
-        return;
-    };
-    let name = view.account.clone();
-    // The pasted text holds the secret: it leaves the field whatever happens.
-    let pasted = std::mem::take(&mut view.pasted);
-    let outcome = fill_from(app, &name, &pasted);
-    if let Some(view) = app.setup.as_mut() {
-        view.outcome = Some(outcome);
-    }
-}
-
-fn fill_from(app: &mut App, name: &str, pasted: &str) -> Result<Vec<String>, String> {
-    let said = |e: &result::ResultError| format!("{e}.\nFix: {}", e.fix());
-    let r = result::parse(pasted).map_err(|e| said(&e))?;
-    let was_clean = !app.dirty();
-    let Some(account) = app.profile.accounts.iter_mut().find(|a| a.name == name) else {
-        return Err(format!(
-            "the account \"{name}\" is no longer in the profile"
-        ));
-    };
-    let applied = result::apply(&r, account).map_err(|e| said(&e))?;
-    let mut said = applied.changes;
-    if let Some(secret) = &r.client_secret {
-        app.keep_client_secret(name, secret.clone());
-        said.push(if app.engine.secrets().is_persistent() {
-            "client secret: into the OS keyring".into()
-        } else {
-            "client secret: kept for this session only (no OS keyring)".into()
-        });
-    }
-    app.setup_reported.insert(name.to_owned(), r.reported());
-    if let Some(step) = &r.failed_step {
-        said.push(format!(
-            "The script stopped at step {step}: fix what it said and run it again."
-        ));
-    }
-    if app.dirty() {
-        if was_clean && app.path.is_some() {
-            app.save(false);
-            said.push("Saved the profile.".into());
-        } else {
-            said.push("Save the profile (Ctrl+S) to keep the IDs.".into());
-        }
-    }
-    if said.is_empty() {
-        said.push("The profile had these values already.".into());
-    }
-    Ok(said)
 }

@@ -2,16 +2,14 @@
 //! address; the engine asks every source at once and the timeline fills in as they answer
 //! (Cancel or Esc stops it); the draft then opens in the forms, each field saying under it where
 //! its value came from. The screen draws its state and returns what the user asked for
-//! ([`StartAction`]); `App::start_action` (discover_apply.rs) applies it.
+//! ([`StartAction`]), wrapped in `Action::Start`; the app applies it (`src/ui/app/start.rs`).
 
 use eframe::egui::{self, RichText};
 
-use super::widgets::{self, Dot};
 use crate::discover::{self, Event, Report, Status, Step};
 use crate::engine::JobId;
 use crate::profile::{DiscoverySettings, Profile};
-
-pub use super::discover_apply::source_notes;
+use crate::ui::widgets::{self, Dot};
 
 /// The start screen's state: what is typed, the running discovery, its result.
 #[derive(Debug, Clone, Default)]
@@ -27,9 +25,9 @@ pub struct StartScreen {
     pub report: Option<Box<Report>>,
     /// Why the lookups could not start (a bad address or setting), or that they were cancelled.
     pub message: Option<String>,
-    pub(super) focused: bool,
+    pub(crate) focused: bool,
     /// Move the keyboard focus to "Use this draft" once (Enter finds, Enter again uses it).
-    pub(super) focus_use: bool,
+    pub(crate) focus_use: bool,
 }
 
 impl StartScreen {
@@ -47,7 +45,7 @@ impl StartScreen {
     }
 
     /// The settings as typed, empty ones left out.
-    pub(super) fn settings(&self) -> DiscoverySettings {
+    pub(crate) fn settings(&self) -> DiscoverySettings {
         let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         DiscoverySettings {
             dns: opt(&self.dns),
@@ -235,9 +233,7 @@ fn steps(ui: &mut egui::Ui, s: &StartScreen) {
                     } else if e.status != Status::Running {
                         ui.add(egui::Label::new(&e.answer).wrap());
                     }
-                    let asked = RichText::new(&e.asked)
-                        .small()
-                        .color(ui.visuals().weak_text_color());
+                    let asked = RichText::new(&e.asked).color(ui.visuals().weak_text_color());
                     ui.add(egui::Label::new(asked).wrap());
                 });
                 ui.end_row();

@@ -1,28 +1,29 @@
-//! What the start screen's actions do ([`App::start_action`]): start and cancel the lookups on
-//! the engine, take the draft into the window, and the notes under each field of a draft saying
-//! where its value came from (src/ui/discover.rs draws the screen).
+//! What the start screen's actions do: start and cancel the lookups on the engine, take the draft
+//! into the window, and the notes under each field of a draft saying where its value came from
+//! (`src/ui/screens/start.rs` draws the screen).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use super::app::{App, Job};
-use super::discover::{StartAction, StartScreen};
-use super::widgets::Note;
+use super::App;
+use super::jobs::Job;
 use crate::discover::{self, FieldNote};
 use crate::engine::{JobId, Update};
 use crate::profile::{self, Profile};
+use crate::ui::screens::start::{StartAction, StartScreen};
+use crate::ui::widgets::Note;
 
 impl App {
     /// Opens the start screen, with where-to-look from the open profile.
     /// Already open, it stays as it is (a running lookup goes on).
-    pub fn open_start(&mut self) {
+    pub(super) fn open_start(&mut self) {
         if self.start.is_some() {
             return;
         }
-        self.start = Some(StartScreen::new(&self.profile.discovery));
+        self.start = Some(StartScreen::new(&self.doc.profile.discovery));
     }
 
-    pub fn start_action(&mut self, a: StartAction) {
+    pub(super) fn start_action(&mut self, a: StartAction) {
         let base_dir = self.base_dir();
         let Some(s) = self.start.as_mut() else {
             return;
@@ -32,7 +33,7 @@ impl App {
                 s.report = None;
                 s.steps.clear();
                 s.message = None;
-                match settings(s, &self.profile, base_dir) {
+                match settings(s, &self.doc.profile, base_dir) {
                     Ok((address, settings)) => {
                         let job = self.engine.discover(address, settings);
                         s.job = Some(job);
@@ -53,7 +54,7 @@ impl App {
                     self.engine.cancel(job);
                 }
                 self.start = None;
-                self.replace(profile::presets::microsoft365_profile(), None, true);
+                self.replace(profile::presets::microsoft365_start(), None, true);
                 self.status = Some((false, "New profile from the Microsoft 365 preset.".into()));
             }
             StartAction::Open => {
@@ -85,9 +86,9 @@ impl App {
             return;
         };
         if p.tls.ca_file.is_none() {
-            p.tls = self.profile.tls.clone();
+            p.tls = self.doc.profile.tls.clone();
         }
-        p.probe = self.profile.probe.clone();
+        p.probe = self.doc.profile.probe.clone();
         p.discovery = typed;
         let message = format!(
             "Draft from {}: review each field (its source is under it), then Save.",
@@ -162,13 +163,13 @@ fn settings(
 }
 
 /// Under each field the draft filled: where its value came from, while it still holds it.
-pub fn source_notes(app: &App) -> HashMap<String, Vec<Note>> {
+pub(super) fn source_notes(profile: &Profile, sources: &[FieldNote]) -> HashMap<String, Vec<Note>> {
     let mut out: HashMap<String, Vec<Note>> = HashMap::new();
-    if app.field_sources.is_empty() {
+    if sources.is_empty() {
         return out;
     }
-    let current = serde_json::to_value(&app.profile).unwrap_or_default();
-    for n in &app.field_sources {
+    let current = serde_json::to_value(profile).unwrap_or_default();
+    for n in sources {
         if value_at(&current, &n.key).as_deref() == Some(n.value.as_str()) {
             out.entry(n.key.clone())
                 .or_default()
