@@ -256,7 +256,10 @@ async fn a_right_token_refused_everywhere_names_the_service_principal_and_the_oi
         defaults::APP_OBJECT_ID
     );
     assert!(run.commands("A IMAP").contains(&want), "{}", run.human);
-    assert!(run.mentions("A IMAP", "every target of the account refused the token"));
+    assert!(run.mentions(
+        "A IMAP",
+        "every target of the account that reached the sign-in refused the token"
+    ));
     assert!(run.mentions(
         "A IMAP",
         &format!("the token's oid {}", defaults::APP_OBJECT_ID)
