@@ -142,10 +142,10 @@ pub enum Command {
         /// nagios (plugin output and perfdata), prometheus (text exposition) or json.
         #[arg(long, value_enum, default_value = "nagios")]
         format: check_cmd::Format,
-        /// Warn when a secret or certificate expires within this many days.
+        /// Warn when a secret or certificate has fewer than this many days left.
         #[arg(long, value_name = "DAYS", default_value_t = 30)]
         warn_days: i64,
-        /// Critical when a secret or certificate expires within this many days.
+        /// Critical when a secret or certificate has fewer than this many days left.
         #[arg(long, value_name = "DAYS", default_value_t = 7)]
         crit_days: i64,
         /// Write here (atomically, mode 0644 for node_exporter's textfile collector); `-` or none: stdout.
@@ -245,6 +245,7 @@ pub fn run(command: Command) -> ExitCode {
         } => check_cmd::run(
             &profile,
             &check_cmd::CheckArgs {
+                profile: profile.clone(),
                 mailboxes,
                 transports,
                 format,
@@ -627,7 +628,7 @@ fn export(
     // `-` is standard output, as for most tools.
     let output = output.filter(|o| o.as_os_str() != "-");
     if let Some(out) = output
-        && let Err(why) = export_target(path, out)
+        && let Err(why) = output_target(path, out)
     {
         tell!("{}: error: {why}", out.display());
         tell!(
@@ -696,11 +697,9 @@ fn export(
 }
 
 /// Whether `--output` may be written: a new file or a regular one, and not the profile itself.
-fn export_target(profile: &Path, out: &Path) -> Result<(), String> {
+pub(crate) fn output_target(profile: &Path, out: &Path) -> Result<(), String> {
     if crate::files::same_file(profile, out) {
-        return Err(
-            "this is the profile being exported: writing the export there would replace it".into(),
-        );
+        return Err("this is the profile itself: writing the output there would replace it".into());
     }
     crate::files::check_replaceable(out)
         .map_err(|e| format!("--output is refused: {e}, and only a regular file is replaced"))

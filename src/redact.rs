@@ -116,7 +116,14 @@ pub fn register(secret: &str, shown: &str) {
     if secret.is_empty() {
         return;
     }
-    registry().add(forms_of(secret), Some(secret), shown);
+    // A form shorter than this would be replaced wherever its letters happen to stand, wrecking
+    // the output and showing the secret by where the holes are ("f<masked>r" for "o"). A secret
+    // that short is masked where it is sent (the transcript's masking at the protocol layer).
+    let forms = forms_of(secret)
+        .into_iter()
+        .filter(|f| f.chars().count() >= MIN_MASKED)
+        .collect();
+    registry().add(forms, Some(secret), shown);
 }
 
 /// A PEM private key: besides the whole text, its base64 body as one line and each of its lines,
@@ -136,6 +143,9 @@ pub fn register_pem(pem: &str, shown: &str) {
         register(l, shown);
     }
 }
+
+/// The shortest form of a secret that is masked wherever it appears.
+const MIN_MASKED: usize = 8;
 
 /// `text` (a string built around a secret that is registered itself, such as a SASL string) is
 /// replaced by `shown` where it appears whole, so that the transcript says what it was.
@@ -360,6 +370,18 @@ pub fn escape_json_text(json: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_too_short_to_mask_everywhere_does_not_wreck_the_output() {
+        register("o", "<client secret: masked>");
+        let text = "sign-in for account \"Lab app\" failed";
+        assert_eq!(mask(text), text);
+        register("long-enough-secret-value", "<client secret: masked>");
+        assert_eq!(
+            mask("x long-enough-secret-value y"),
+            "x <client secret: masked> y"
+        );
+    }
 
     #[test]
     fn every_form_of_a_secret_is_masked() {

@@ -231,7 +231,7 @@ async fn ok_then_warning_for_a_secret_expiring_within_warn_days() {
     );
     let run = check(
         &file,
-        &["--warn-days", "3", "--crit-days", "2"],
+        &["--warn-days", "3", "--crit-days", "3"],
         Some(defaults::APP_SECRET),
     )
     .await;
@@ -308,6 +308,23 @@ async fn a_bad_profile_or_no_secret_is_unknown() {
     )
     .await;
     assert_eq!(run.code, 3, "contradicting thresholds");
+
+    // --output never replaces the profile it checks.
+    let before = std::fs::read_to_string(&file).unwrap();
+    let same = file.to_str().unwrap();
+    let run = check(
+        &file,
+        &["--format", "prometheus", "--output", same],
+        Some(defaults::APP_SECRET),
+    )
+    .await;
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("this is the profile itself"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,6 +23,7 @@ pub enum Format {
 }
 
 pub(super) struct CheckArgs {
+    pub profile: PathBuf,
     pub mailboxes: Vec<String>,
     pub transports: Vec<String>,
     pub format: Format,
@@ -47,6 +48,11 @@ fn emit(check: &Check, args: &CheckArgs) -> u8 {
         None if args.format == Format::Json => output::json(check.json()),
         None => output::out(render(check, args.format).trim_end()),
         Some(path) => {
+            if let Err(why) = super::output_target(&args.profile, path) {
+                tell!("mailcfg check: error: --output {}: {why}", path.display());
+                say!("MAILCFG UNKNOWN - --output {}: {why}", path.display());
+                return State::Unknown.code();
+            }
             let text = crate::redact::mask(&render(check, args.format));
             // Readable by node_exporter's textfile collector, which runs as another user.
             if let Err(e) = profile::write_atomic_mode(path, text.as_bytes(), 0o644) {

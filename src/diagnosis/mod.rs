@@ -181,13 +181,12 @@ fn choose(found: Vec<(&'static Rule, Found)>) -> Option<Diagnosis> {
     let alternatives = if top.confidence == Confidence::Proven {
         Vec::new()
     } else {
-        it.filter(|(_, f)| f.confidence >= Confidence::Possible)
-            .map(|(r, f)| Alternative {
-                kind: r.kind,
-                title: f.title,
-                tell_apart: r.tell_apart.to_owned(),
-            })
-            .collect()
+        it.map(|(r, f)| Alternative {
+            kind: r.kind,
+            title: f.title,
+            tell_apart: r.tell_apart.to_owned(),
+        })
+        .collect()
     };
     Some(top.into_diagnosis(rule, alternatives))
 }

@@ -599,9 +599,6 @@ fn every_kind_has_one_rule_and_a_line_in_the_docs() {
             r.kind
         );
     }
-    // Every kind the JSON can carry is in the table.
-    let json = serde_json::to_string(&RULES.iter().map(|r| r.kind).collect::<Vec<_>>()).unwrap();
-    assert_eq!(json.matches(',').count() + 1, RULES.len());
 }
 
 #[test]

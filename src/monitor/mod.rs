@@ -65,10 +65,12 @@ impl Default for Thresholds {
 
 impl Thresholds {
     /// The state of something that expires in `days`.
+    /// The state of something with `days` whole days left: fewer than `crit_days` is critical,
+    /// fewer than `warn_days` a warning (the perfdata ranges `N:` say the same).
     pub fn judge(self, days: i64) -> State {
-        if days <= self.crit_days {
+        if days < self.crit_days {
             State::Critical
-        } else if days <= self.warn_days {
+        } else if days < self.warn_days {
             State::Warning
         } else {
             State::Ok
@@ -142,6 +144,9 @@ pub struct AccountCheck {
 pub struct Problem {
     pub state: State,
     pub text: String,
+    /// Something that decays (a secret, a certificate) rather than a failure: of two problems
+    /// of one state, the failure is said first.
+    pub expiry: bool,
 }
 
 /// The whole check.
@@ -227,7 +232,7 @@ pub fn judge(
     );
     let mut targets = judge_reports(reports, thresholds, at, &mut problems);
     judge_not_tested(profile, not_tested, &accounts, &mut targets, &mut problems);
-    problems.sort_by_key(|p| std::cmp::Reverse(p.state));
+    problems.sort_by_key(|p| (std::cmp::Reverse(p.state), p.expiry));
     let state = problems.first().map_or(State::Ok, |p| p.state);
     Check {
         at,
@@ -263,6 +268,7 @@ fn judge_accounts(
                     .as_ref()
                     .map_or_else(|| first_line(&f.text), |d| d.title.clone());
                 problems.push(Problem {
+                    expiry: false,
                     state,
                     text: format!("account {}: {why}", a.name),
                 });
@@ -275,6 +281,7 @@ fn judge_accounts(
             && e.state != State::Ok
         {
             problems.push(Problem {
+                expiry: true,
                 state: e.state,
                 text: if e.days < 0 {
                     format!(
@@ -323,6 +330,7 @@ fn judge_reports(
                 |d| format!("{} [{}]", d.title, d.kind),
             );
             problems.push(Problem {
+                expiry: false,
                 state,
                 text: format!("{}: {why}", r.target),
             });
@@ -331,6 +339,7 @@ fn judge_reports(
             && c.state != State::Ok
         {
             problems.push(Problem {
+                expiry: true,
                 state: c.state,
                 text: if c.days < 0 {
                     format!("{}: the server certificate expired", r.target)
@@ -388,6 +397,7 @@ fn judge_not_tested(
                 }
             });
         problems.push(Problem {
+            expiry: false,
             state,
             text: format!("{name}: not tested: {}", first_line(why)),
         });
@@ -416,6 +426,7 @@ pub fn unknown(why: &str, at: SystemTime) -> Check {
         targets: Vec::new(),
         accounts: Vec::new(),
         problems: vec![Problem {
+            expiry: false,
             state: State::Unknown,
             text: first_line(why),
         }],

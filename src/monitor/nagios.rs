@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Check, State};
+use super::Check;
 
 /// Text safe for a plugin line: no `|`, no line break or other control character.
 fn text(s: &str) -> String {
@@ -93,12 +93,15 @@ pub fn render(check: &Check) -> String {
         let mut line = if a.signed_in {
             "signed in".to_owned()
         } else {
-            format!(
-                "sign-in failed: {}",
-                a.diagnosis.as_ref().map_or_else(
-                    || a.sign_in_error.clone().unwrap_or_default(),
-                    |d| format!("{}; fix: {}", d.title, d.fix)
-                )
+            // The diagnosis's title names the sign-in already ("Sign-in refused: …").
+            a.diagnosis.as_ref().map_or_else(
+                || {
+                    format!(
+                        "sign-in failed: {}",
+                        a.sign_in_error.clone().unwrap_or_default()
+                    )
+                },
+                |d| format!("{}; fix: {}", d.title, d.fix),
             )
         };
         if let Some(e) = &a.client_secret {
@@ -111,9 +114,6 @@ pub fn render(check: &Check) -> String {
             text(&a.account),
             text(&line)
         );
-    }
-    if check.targets.is_empty() && check.accounts.is_empty() && check.state == State::Unknown {
-        // The summary said it all.
     }
     out
 }

@@ -66,7 +66,7 @@ pub enum OAuthError {
     Secret(#[from] secrets::SecretError),
     /// A check that may not ask anyone found no stored sign-in to refresh.
     #[error(
-        "account \"{account}\" signs in as a user and has no stored sign-in to refresh, and this run may not open a browser\n    fix: sign in once interactively as the user this check runs as (`mailcfg token --profile … --account {account}`); its refresh token is kept in the keyring"
+        "account \"{account}\" signs in as a user and has no stored sign-in to refresh, and this run may not open a browser\n    fix: sign in once interactively as the user this check runs as (`mailcfg token --profile PROFILE --account {account}`); its refresh token is kept in the keyring"
     )]
     NeedsSignIn { account: String },
 }

@@ -301,6 +301,13 @@ fn auth_failed(run: &mut Run<'_>, s: &super::Started, e: &ImapError, challenge: 
         return;
     }
     let reply = run.reply(s);
+    // Only a tagged NO or BAD is the server's refusal; a line that is no IMAP at all says
+    // nothing of the token (a broken or hostile server).
+    if !matches!(e, ImapError::No(_) | ImapError::Bad(_)) {
+        let detail = format!("AUTHENTICATE: an answer that is not IMAP: {reply}");
+        run.fail(s, detail, &Symptom::Garbage { line: reply });
+        return;
+    }
     let detail = match &challenge {
         Some(c) => format!("{reply} (the server refused the token: {c})"),
         None => reply.clone(),

@@ -259,14 +259,7 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
         send(run, &s, &mut io, &Line::new(&["AUTH", sasl.mech]).ok()?).await?;
         let go = line(run, &s, &mut io, "AUTH").await?;
         if !go.starts_with('+') || go.starts_with("+OK") {
-            run.fail(
-                &s,
-                format!("AUTH: {go}"),
-                &Symptom::AuthRefused {
-                    reply: go.clone(),
-                    challenge: None,
-                },
-            );
+            run.fail(&s, format!("AUTH: {go}"), &refusal(go.clone(), None));
             return None;
         }
         send(run, &s, &mut io, &Line::new(&[&sasl.initial]).ok()?).await?;
@@ -286,27 +279,13 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
                 Some(c) => format!("{r} (the server refused the token: {c})"),
                 None => r.clone(),
             };
-            run.fail(
-                &s,
-                detail,
-                &Symptom::AuthRefused {
-                    reply: r,
-                    challenge,
-                },
-            );
+            run.fail(&s, detail, &refusal(r, challenge));
             return None;
         }
         r
     };
     if !reply.starts_with("+OK") {
-        run.fail(
-            &s,
-            reply.clone(),
-            &Symptom::AuthRefused {
-                reply,
-                challenge: None,
-            },
-        );
+        run.fail(&s, reply.clone(), &refusal(reply, None));
         return None;
     }
     run.ok(&s, format!("{} accepted: {reply}", sasl.mech));
@@ -342,4 +321,14 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
         _ => run.end(&s, Status::Warning, "no answer to QUIT"),
     }
     Some(())
+}
+
+/// A `-ERR` answer to the sign-in is the server's refusal; anything else is no POP3 at all and
+/// says nothing of the credentials (a broken or hostile server).
+fn refusal(reply: String, challenge: Option<String>) -> Symptom {
+    if reply.starts_with("-ERR") {
+        Symptom::AuthRefused { reply, challenge }
+    } else {
+        Symptom::Garbage { line: reply }
+    }
 }

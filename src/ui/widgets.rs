@@ -276,3 +276,32 @@ pub fn callout(ui: &mut egui::Ui, error: bool, add: impl FnOnce(&mut egui::Ui)) 
             add(ui);
         });
 }
+
+/// One expiry line ("Client secret expires on 2026-12-13, in 12 days"), its mark and colour the
+/// state `mailcfg check` gives it with its default thresholds (warning under 30 days left,
+/// critical under 7), so that the window and the monitoring say the same.
+pub fn expiry(ui: &mut egui::Ui, what: &str, e: &crate::monitor::Expiry) {
+    use crate::monitor::State;
+    let mark = match e.state {
+        State::Ok => Dot::Ok,
+        State::Warning => Dot::Warning,
+        State::Critical | State::Unknown => Dot::Failed,
+    };
+    let date = crate::oauth::claims::utc(u64::try_from(e.at).unwrap_or_default());
+    let date = date.split(' ').next().unwrap_or_default().to_owned();
+    let text = match e.days {
+        d if d < 0 => format!("{what} expired on {date}, {} days ago", -d),
+        0 => format!("{what} expires on {date}, today"),
+        1 => format!("{what} expires on {date}, tomorrow"),
+        d => format!("{what} expires on {date}, in {d} days"),
+    };
+    ui.horizontal_wrapped(|ui| {
+        dot(ui, mark).on_hover_text(mark.word());
+        let label = egui::RichText::new(text).color(status_color(ui, mark));
+        ui.label(if mark == Dot::Ok {
+            label
+        } else {
+            label.strong()
+        });
+    });
+}

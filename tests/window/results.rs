@@ -253,3 +253,40 @@ fn without_a_keyring_every_message_says_session_only() {
     h.get_by_label_contains("kept in memory for this session (no OS keyring)");
     assert!(!has(&h, "Saved in the keyring") && !has(&h, "stored in the OS keyring"));
 }
+
+#[test]
+fn the_window_shows_the_expiries_check_judges() {
+    let (_rt, s) = servers();
+    let cfg = tempfile::tempdir().unwrap();
+    let mut p = all_on_servers(&s);
+    let in_twelve = chrono::Utc::now().date_naive() + chrono::Days::new(12);
+    p.accounts[0].client_secret_expires = Some(in_twelve.format("%Y-%m-%d").to_string());
+    let name = p.accounts[0].name.clone();
+    let mut h = harness(app_with(
+        cfg.path(),
+        p,
+        Nav::Account(0),
+        secrets_with_app_secret(&name),
+    ));
+    h.run();
+    // 12 days left: a warning, as `mailcfg check` says with its default --warn-days 30.
+    h.get_by_label(&format!(
+        "The client secret expires on {}, in 12 days",
+        in_twelve.format("%Y-%m-%d")
+    ));
+    h.state_mut().apply(Action::Select(Nav::Mailbox(0)));
+    h.run();
+    h.get_by_label("Test").click();
+    h.step();
+    until(&mut h, "the test", |a| tested(a, &inbox()));
+    // The test CA's certificate lives a week: fewer than 7 days left is critical for check.
+    h.get_by_label_contains("The server's certificate expires on");
+    let r = report(h.state(), &inbox());
+    let e = mailcfg::monitor::certificate(
+        &r,
+        mailcfg::monitor::Thresholds::default(),
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    assert_eq!(e.state, mailcfg::monitor::State::Critical, "{e:?}");
+}

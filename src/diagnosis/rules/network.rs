@@ -4,7 +4,7 @@
 use super::{Case, proven};
 use crate::diagnosis::Found;
 use crate::export::transport_config_line;
-use crate::probe::{Symptom, TargetKind};
+use crate::probe::{Step, Symptom, TargetKind};
 
 /// The ports of a protocol: (implicit TLS, STARTTLS).
 pub(super) fn ports(kind: Option<TargetKind>) -> (u16, u16) {
@@ -202,14 +202,18 @@ pub(super) fn not_this_protocol(case: &Case<'_>) -> Option<Found> {
         Some(Symptom::Garbage { line }) => line.clone(),
         _ => return None,
     };
-    when(
-        case,
-        true,
-        &format!("The server does not speak {k}"),
-        format!("The server's first line is not a {k} greeting: {line}"),
-        "Check the host and port: they belong to another service.".into(),
-        Vec::new(),
-    )
+    let cause = match case.step() {
+        Some(Step::Greeting) | None => {
+            format!("The server's first line is not a {k} greeting: {line}")
+        }
+        Some(step) => format!(
+            "The server answered {step} with something that is not {k}: {line}. That says nothing of the token or password; the server is broken, or something else answers on this port."
+        ),
+    };
+    when(case, true, &format!("The server does not speak {k}"),
+        cause,
+        "Check the host and port: they belong to another service, or the server's administrator must look at its log.".into(),
+        Vec::new())
 }
 
 pub(super) fn connection_closed(case: &Case<'_>) -> Option<Found> {

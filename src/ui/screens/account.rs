@@ -36,6 +36,13 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, i: usize) -> Actions {
     if a != *before {
         out.push(Action::Edit(Edit::Account(i, a)));
     }
+    if before.flow == Flow::AppOnly
+        && let Some(e) =
+            crate::monitor::client_secret(before, crate::monitor::Thresholds::default(), ctx.now)
+    {
+        ui.add_space(4.0);
+        crate::ui::widgets::expiry(ui, "The client secret", &e);
+    }
     ui.add_space(10.0);
     out.extend(signin::show(ui, ctx, i));
     out.extend(setup::show(ui, ctx, i));

@@ -64,6 +64,11 @@ pub fn show(ui: &mut egui::Ui, ctx: &Ctx<'_>, target: &TargetName) -> Actions {
     if let Some(r) = &run.report {
         let account = run.basis.account.as_ref().map(|a| &a.account);
         out.extend(verdict(ui, r, account, target));
+        if let Some(e) =
+            crate::monitor::certificate(r, crate::monitor::Thresholds::default(), ctx.now)
+        {
+            widgets::expiry(ui, "The server's certificate", &e);
+        }
         let changes = run.changes();
         if !changes.is_empty() {
             ui.add_space(4.0);
