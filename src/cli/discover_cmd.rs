@@ -224,6 +224,22 @@ fn finish(report: &Report, args: &DiscoverArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
+    // The draft is what `mailcfg validate` must accept: what a source claimed is checked again
+    // as the profile it became, and a draft that fails is not handed out as a result.
+    let errors: Vec<_> = profile::validate(p, None)
+        .into_iter()
+        .filter(|f| f.severity == profile::Severity::Error)
+        .collect();
+    if !errors.is_empty() {
+        tell!("mailcfg discover: error: the draft the sources gave does not pass validation:");
+        for f in &errors {
+            tell!("{f}");
+        }
+        tell!(
+            "    fix: report this with the sources' answers above; set the profile up by hand meanwhile"
+        );
+        return EXIT_FAILED;
+    }
     if let Some(out) = &args.output
         && let Err(e) = profile::write_atomic(out, text.as_bytes())
     {

@@ -70,6 +70,15 @@ fn servers(p: &Profile) -> (Vec<ServerFact>, Vec<String>) {
     let mut servers: Vec<ServerFact> = Vec::new();
     let mut refused = Vec::new();
     let mut add = |service, host: &str, port, encryption, user: &str, oauth| {
+        // A user name reaches a protocol line and the terminal: one with a line break or another
+        // control character is refused with its server, never passed on.
+        if user.chars().any(crate::redact::is_unsafe_char) {
+            refused.push(format!(
+                "the user name \"{}\" holds control characters",
+                shown(user, 60)
+            ));
+            return;
+        }
         if let Some(host) = super::address::host_name(host) {
             let user = Some(user.to_owned()).filter(|u| !u.is_empty());
             servers.push(ServerFact {

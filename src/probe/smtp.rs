@@ -406,6 +406,15 @@ async fn send_step(
     } else {
         match crate::profile::mail_address(&sender) {
             Ok(a) => Some(a),
+            // A password's login name that is no address (`apikey`): nothing to send from.
+            Err(_) if matches!(cred, Credential::Password { .. }) => {
+                let detail = format!(
+                    "not checked: the login name \"{}\" is no mail address to send from (MAIL FROM needs one)",
+                    crate::profile::shown(&sender)
+                );
+                run.end(&s, Status::Skipped, detail);
+                return Some(());
+            }
             Err(why) => {
                 let detail = format!(
                     "not sent: the sender \"{}\" {why}",

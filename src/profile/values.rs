@@ -83,15 +83,29 @@ pub fn check_sender(t: &Transport, path: Vec<Seg>, out: &mut Vec<Finding>) {
         return; // said elsewhere
     }
     if let Err(why) = mail_address(user) {
-        out.push(Finding::error(
-            path,
-            format!(
-                "transport \"{}\": the username \"{}\" {why}; the test sends it as the sender (MAIL FROM)",
-                shown(&t.name),
-                shown(user)
-            ),
-            "set `username` to the mailbox address that sends, such as support@contoso.com",
-        ));
+        // With XOAUTH2 the name is the mailbox the token acts for: an address. A password's
+        // login name may be anything (SendGrid's `apikey`, an ISP's local part).
+        if t.account.is_some() {
+            out.push(Finding::error(
+                path,
+                format!(
+                    "transport \"{}\": the username \"{}\" {why}; with XOAUTH2 it is the mailbox the token acts for, and the test's sender (MAIL FROM)",
+                    shown(&t.name),
+                    shown(user)
+                ),
+                "set `username` to the mailbox address that sends, such as support@contoso.com",
+            ));
+        } else {
+            out.push(Finding::warning(
+                path,
+                format!(
+                    "transport \"{}\": the login name \"{}\" is no mail address, so the test cannot try MAIL FROM with it",
+                    shown(&t.name),
+                    shown(user)
+                ),
+                "fine for a login name; the test then stops after the sign-in",
+            ));
+        }
     }
 }
 

@@ -305,3 +305,14 @@ pub fn expiry(ui: &mut egui::Ui, what: &str, e: &crate::monitor::Expiry) {
         });
     });
 }
+
+/// An evidence line as a sentence: "Because …", with a full stop unless it ends in one already
+/// (a server's quoted words often do).
+pub fn because(evidence: &str) -> String {
+    let e = evidence.trim_end();
+    if e.ends_with(['.', '!', '?']) || e.ends_with(".\"") {
+        format!("Because {e}")
+    } else {
+        format!("Because {e}.")
+    }
+}

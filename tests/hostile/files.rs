@@ -132,10 +132,10 @@ async fn export_output_replaces_only_a_regular_file() {
         (fifo.clone(), "named pipe"),
         (link.clone(), "symbolic link"),
         (folder.clone(), "folder"),
-        (p.clone(), "the profile being exported"),
+        (p.clone(), "the profile itself"),
         (
             dir.path().join(".").join("profile.toml"),
-            "the profile being exported",
+            "the profile itself",
         ),
     ];
     // A character device of our own (as root), never the system's /dev/null.

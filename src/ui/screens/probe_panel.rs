@@ -153,7 +153,7 @@ fn verdict(
         ui.strong(&d.title);
         ui.add(egui::Label::new(format!("Cause: {}", d.cause)).wrap());
         for e in &d.evidence {
-            ui.add(egui::Label::new(RichText::new(format!("Because {e}.")).weak()).wrap());
+            ui.add(egui::Label::new(RichText::new(crate::ui::widgets::because(e)).weak()).wrap());
         }
         ui.add(egui::Label::new(format!("Fix: {}", d.fix)).wrap());
         for c in &d.commands {

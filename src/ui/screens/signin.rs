@@ -280,7 +280,7 @@ fn card(ui: &mut egui::Ui, t: &TokenInfo, now: SystemTime) {
                     widgets::callout(ui, true, |ui| {
                         ui.strong(&p.title);
                         for e in &p.evidence {
-                            ui.add(egui::Label::new(format!("Because {e}.")).wrap());
+                            ui.add(egui::Label::new(crate::ui::widgets::because(e)).wrap());
                         }
                         ui.add(egui::Label::new(format!("Fix: {}", p.fix)).wrap());
                     });
