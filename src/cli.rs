@@ -428,12 +428,23 @@ fn token(path: &Path, account: &str, user: Option<&str>, json: bool, show_token:
                     crate::oauth::OAuthError::Idp(x) => serde_json::to_value(x).ok(),
                     _ => None,
                 };
+                // The same shape as `mailcfg test --json`'s sign_in_failed, diagnosis included.
+                let failed = crate::diagnosis::SignInSeen::Failed(
+                    crate::diagnosis::SignInFailure::from_error(&e),
+                );
+                let mut ev = crate::diagnosis::Evidence::new(&p, std::time::SystemTime::now());
+                ev.sign_ins.push((&acc.name, &failed));
+                let place = crate::diagnosis::Place::Cli {
+                    profile: path.display().to_string(),
+                };
+                let d = crate::diagnosis::for_account(&ev, &acc.name, &place);
                 output::json(serde_json::json!({
                     "type": "sign_in_failed",
                     "account": acc.name,
                     "user": user,
                     "error": e.to_string(),
                     "explanation": explanation,
+                    "diagnosis": d.first(),
                 }));
             }
             let as_user = user
