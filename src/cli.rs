@@ -430,7 +430,7 @@ fn token(path: &Path, account: &str, user: Option<&str>, json: bool, show_token:
                 };
                 // The same shape as `mailcfg test --json`'s sign_in_failed, diagnosis included.
                 let failed = crate::diagnosis::SignInSeen::Failed(
-                    crate::diagnosis::SignInFailure::from_error(&e),
+                    crate::diagnosis::SignInFailure::from_error(&e).for_user(user.as_deref()),
                 );
                 let mut ev = crate::diagnosis::Evidence::new(&p, std::time::SystemTime::now());
                 ev.sign_ins.push((&acc.name, &failed));
