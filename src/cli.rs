@@ -12,6 +12,7 @@ mod check_cmd;
 mod discover_cmd;
 pub mod output;
 mod probe_cmd;
+mod secret_cmd;
 mod setup_result;
 
 pub use discover_cmd::DiscoverArgs;
@@ -103,6 +104,10 @@ pub enum Command {
         /// Print the access token itself to stdout (and nothing else).
         #[arg(long)]
         show_token: bool,
+        /// A Google service account: the mailbox user to get the token for (default: the user of
+        /// the account's first mailbox or transport).
+        #[arg(long, value_name = "ADDRESS")]
+        user: Option<String>,
     },
     /// Test mailboxes and transports step by step.
     Test {
@@ -190,9 +195,14 @@ pub enum Command {
         profile: PathBuf,
         #[arg(long)]
         account: String,
-        /// Remove the account's stored client secret and refresh token (sign out) instead.
-        #[arg(long)]
+        /// Remove the account's stored client secret, service account key and refresh token
+        /// (sign out) instead.
+        #[arg(long, conflicts_with = "service_account_key")]
         delete: bool,
+        /// Import a Google service account's JSON key: the private key goes to the keyring, its
+        /// address, key ID and token endpoint to the profile.
+        #[arg(long, value_name = "FILE")]
+        service_account_key: Option<PathBuf>,
     },
 }
 
@@ -204,7 +214,8 @@ pub fn run(command: Command) -> ExitCode {
             account,
             json,
             show_token,
-        } => token(&profile, &account, json, show_token),
+            user,
+        } => token(&profile, &account, user.as_deref(), json, show_token),
         Command::Test {
             profile,
             mailboxes,
@@ -266,7 +277,15 @@ pub fn run(command: Command) -> ExitCode {
             profile,
             account,
             delete,
-        } => secret(&profile, &account, delete),
+            service_account_key,
+        } => {
+            let what = match (&service_account_key, delete) {
+                (Some(file), _) => secret_cmd::What::ServiceAccountKey(file),
+                (None, true) => secret_cmd::What::Delete,
+                (None, false) => secret_cmd::What::ClientSecret,
+            };
+            secret_cmd::run(&profile, &account, &what)
+        }
         Command::Discover(args) => discover_cmd::run(&args),
     })
 }
@@ -357,99 +376,26 @@ fn load_account(path: &Path, account: &str) -> Option<(Profile, crate::profile::
     Some((p, acc))
 }
 
-fn secret(path: &Path, account: &str, delete: bool) -> u8 {
-    use crate::secrets::{Kind, Secrets, account_entry};
-    let Some((_, acc)) = load_account(path, account) else {
-        return EXIT_BAD_INPUT;
-    };
-    let secrets = Secrets::open();
-    if !secrets.is_persistent() {
-        // Storing in this process's memory would end with the process: say it plainly.
-        tell!(
-            "mailcfg secret: error: no OS keyring is available ({}), so nothing was stored",
-            secrets
-                .unavailable_reason()
-                .unwrap_or("no Secret Service answered")
-        );
-        tell!(
-            "    fix: run it in a desktop session with an unlocked keyring (GNOME Keyring or KWallet), or, headless, give the secret to each command in {}",
-            crate::secrets::CLIENT_SECRET_ENV
-        );
-        return EXIT_FAILED;
-    }
-    let entry = account_entry(&acc.name);
-    let value = if delete {
-        None
-    } else {
-        let line = match read_secret_line() {
-            Ok(l) => l,
-            Err(why) => {
-                tell!("mailcfg secret: error: {why}");
-                return EXIT_BAD_INPUT;
-            }
-        };
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            tell!("mailcfg secret: error: standard input held no secret");
-            tell!(
-                "    fix: pipe the secret's Value in, e.g. `secret-tool lookup …  | mailcfg secret --profile P --account A`, or type it and press Enter"
-            );
-            return EXIT_BAD_INPUT;
-        }
-        Some(secrecy::SecretString::from(line.to_owned()))
-    };
-    let mut result = secrets.set(&entry, Kind::ClientSecret, value.as_ref());
-    if delete && result.is_ok() {
-        result = secrets.set(&entry, Kind::RefreshToken, None);
-    }
-    match result {
-        Ok(()) if delete => {
-            say!(
-                "Removed the client secret and saved sign-in of account \"{}\" from the OS keyring.",
-                acc.name
-            );
-            EXIT_OK
-        }
-        Ok(()) => {
-            say!(
-                "Stored the client secret of account \"{}\" in the OS keyring (service \"{}\", entry \"{entry}\").",
-                acc.name,
-                crate::secrets::SERVICE
-            );
-            EXIT_OK
-        }
-        Err(e) => {
-            tell!("mailcfg secret: error: {e}; nothing was stored");
-            EXIT_FAILED
-        }
-    }
-}
-
-/// Longest secret read from standard input (an Entra secret is 40 characters).
-const MAX_SECRET_BYTES: u64 = 64 * 1024;
-
-/// The first line of standard input, read no further than [`MAX_SECRET_BYTES`].
-fn read_secret_line() -> Result<String, String> {
-    use std::io::{BufRead as _, Read as _};
-    let mut line = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(MAX_SECRET_BYTES + 1)
-        .read_until(b'\n', &mut line)
-        .map_err(|e| format!("cannot read the secret from standard input: {e}"))?;
-    if line.len() as u64 > MAX_SECRET_BYTES {
-        return Err(format!(
-            "standard input holds more than {} KB before its first line end: that is not a secret",
-            MAX_SECRET_BYTES / 1024
-        ));
-    }
-    String::from_utf8(line).map_err(|_| "the secret is not UTF-8 text".to_owned())
-}
-
-fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
+fn token(path: &Path, account: &str, user: Option<&str>, json: bool, show_token: bool) -> u8 {
     let Some((p, acc)) = load_account(path, account) else {
         return EXIT_BAD_INPUT;
     };
+    // A service account's token is one user's: the one named, else its first target's.
+    let user = user.map(str::to_owned).or_else(|| {
+        acc.is_service_account()
+            .then(|| p.users_of(&acc.name).into_iter().next())
+            .flatten()
+    });
+    if let Some(u) = &user
+        && let Err(why) = profile::mail_address(u)
+    {
+        tell!(
+            "mailcfg token: error: --user \"{}\" {why}",
+            profile::shown(u)
+        );
+        tell!("    fix: give the mailbox user's address, such as alice@example.com");
+        return EXIT_BAD_INPUT;
+    }
     let secrets = crate::secrets::Secrets::open();
     if let Some(notice) = secrets.notice() {
         tell!("note: {notice}");
@@ -466,7 +412,7 @@ fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
     };
     let result = rt.block_on(async {
         tokio::select! {
-            r = source.token(&acc, &print_flow_event) => Some(r),
+            r = source.token_for(&acc, user.as_deref(), &print_flow_event) => Some(r),
             _ = tokio::signal::ctrl_c() => None,
         }
     });
@@ -484,7 +430,7 @@ fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
                 };
                 // The same shape as `mailcfg test --json`'s sign_in_failed, diagnosis included.
                 let failed = crate::diagnosis::SignInSeen::Failed(
-                    crate::diagnosis::SignInFailure::from_error(&e),
+                    crate::diagnosis::SignInFailure::from_error(&e).for_user(user.as_deref()),
                 );
                 let mut ev = crate::diagnosis::Evidence::new(&p, std::time::SystemTime::now());
                 ev.sign_ins.push((&acc.name, &failed));
@@ -495,12 +441,16 @@ fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
                 output::json(serde_json::json!({
                     "type": "sign_in_failed",
                     "account": acc.name,
+                    "user": user,
                     "error": e.to_string(),
                     "explanation": explanation,
                     "diagnosis": d.first(),
                 }));
             }
-            tell!("mailcfg token: sign-in for \"{account}\" failed:\n{e}");
+            let as_user = user
+                .as_deref()
+                .map_or_else(String::new, |u| format!(" as {u}"));
+            tell!("mailcfg token: sign-in for \"{account}\"{as_user} failed:\n{e}");
             return EXIT_FAILED;
         }
         Some(Ok(t)) => t,

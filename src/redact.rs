@@ -180,6 +180,24 @@ pub fn register(secret: &str, shown: &str) {
     registry().add(forms, Some(secret), shown);
 }
 
+/// A PEM private key: besides the whole text, its base64 body as one line and each of its lines,
+/// so that a quote of the key in any of its layouts (a JSON key file escapes the line ends, a
+/// log may join them) is masked.
+pub fn register_pem(pem: &str, shown: &str) {
+    let lines: Vec<&str> = pem
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("-----"))
+        .collect();
+    let body = lines.concat();
+    if body.len() >= FRAGMENT {
+        register(&body, shown);
+    }
+    for l in lines.iter().filter(|l| l.len() >= FRAGMENT) {
+        register(l, shown);
+    }
+}
+
 /// The shortest form of a secret that is masked wherever it appears.
 const MIN_MASKED: usize = 8;
 
