@@ -119,7 +119,7 @@ impl Place {
 }
 
 /// A word for a shell command line: quoted when it holds anything but plain characters.
-fn shell_word(s: &str) -> String {
+pub(crate) fn shell_word(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./@:+=".contains(c))
