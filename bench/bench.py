@@ -2,7 +2,7 @@
 """The measurements of bench/run.sh (which installs, builds and starts the servers, then calls this).
 
   bench.py --env SERVERS_ENV --mailcfg BIN --work DIR [--runs 20] [--rtt-runs 10] [--rtt-ms 50]
-           [--mailboxes 500] [--only connection,rtt,many,window]
+           [--mailboxes 500] [--only connection,split,rtt,many,window] [--baseline OTHER_BIN]
 
 Prints Markdown tables to stdout and writes them, with every raw figure, to DIR/results.{md,json}.
 Every run of every tool is checked: a failed run stops the benchmark (no figure from a failure).
@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# --baseline [LABEL=]BIN (repeatable): other mailcfg binaries (older builds) measured alongside,
+# interleaved, as the tool "mailcfg, LABEL".
+BASELINES = []
 PY = sys.executable
 OUT = []
 
@@ -103,10 +106,11 @@ class Setup:
         self.imaps, self.submission = str(imaps), str(submission)
         self.user, self.ca = e["MAILCFG_TEST_MAILBOX"], e["MAILCFG_TEST_CA"]
 
-    def mailcfg_cmd(self, test):
-        base = [self.mailcfg, "test", "--profile", str(self.profile), "--json"]
+    def mailcfg_cmd(self, test, binary=None):
+        binary = binary or self.mailcfg
+        base = [binary, "test", "--profile", str(self.profile), "--json"]
         return {
-            "token": [self.mailcfg, "token", "--profile", str(self.profile), "--account", "App", "--json"],
+            "token": [binary, "token", "--profile", str(self.profile), "--account", "App", "--json"],
             "imap": base + ["--mailbox", "IMAP"],
             "smtp": base + ["--transport", "SMTP"],
             "smtp-send": base + ["--transport", "SMTP", "--send-to", self.user],
@@ -148,20 +152,24 @@ def timed(cmd, env):
     return took
 
 
-def cases_for(s, tests, env_secret, token):
+def cases_for(s, tests, env_secret, token, python=True):
     """(test, tool, command, env) for every tool that can do the test."""
     env = run_env({"MAILCFG_CLIENT_SECRET": env_secret})
     env_tok = run_env({"MAILCFG_CLIENT_SECRET": env_secret, "MAILCFG_BENCH_TOKEN": token or ""})
     out = []
     for test in tests:
         out.append((test, "mailcfg", s.mailcfg_cmd(test), env))
+        for label, binary in BASELINES:
+            out.append((test, f"mailcfg, {label}", s.mailcfg_cmd(test, binary), env))
         if test != "smtp":  # curl cannot stop after RCPT TO: its SMTP test is smtp-send
             out.append((test, "curl", s.other_cmd("curl", test), env))
-        out.append((test, "python", s.other_cmd("python", test), env))
+        if python:
+            out.append((test, "python", s.other_cmd("python", test), env))
         if token and test != "token":
             if test != "smtp":
                 out.append((test, "curl, token given", s.other_cmd("curl", test, "-"), env_tok))
-            out.append((test, "python, token given", s.other_cmd("python", test, "-"), env_tok))
+            if python:
+                out.append((test, "python, token given", s.other_cmd("python", test, "-"), env_tok))
     return out
 
 
@@ -200,10 +208,10 @@ MINIMUM = {"token": 2, "imap": 2 + 5, "smtp": 2 + 9, "smtp-send": 2 + 10, "profi
 MINIMUM_SEQUENTIAL = {"profile": 2 + 5 + 9}
 
 
-def connection(s, secret, runs, token, results, title, rtt=None, base=None):
+def connection(s, secret, runs, token, results, key, title, rtt=None, base=None, tests=None, python=True):
     """One table; with `rtt`, round trips as (median − the loopback median in `base`) / RTT."""
-    tests = ["token", "imap", "smtp", "smtp-send", "profile"]
-    cases = cases_for(s, tests, secret, token)
+    tests = tests or ["token", "imap", "smtp", "smtp-send", "profile"]
+    cases = cases_for(s, tests, secret, token, python)
     times = measure(cases, runs)
     say(f"### {title}")
     say()
@@ -237,7 +245,7 @@ def connection(s, secret, runs, token, results, title, rtt=None, base=None):
                 row += f" {med / rtt:.1f} | {net} | {m} |"
             row += f" {ratio} |"
             say(row)
-            results.setdefault(title, {})[f"{test}/{tool}"] = {
+            results.setdefault(key, {"title": title})[f"{test}/{tool}"] = {
                 "median_ms": med * 1000,
                 "min_ms": min(v) * 1000,
                 "max_ms": max(v) * 1000,
@@ -274,8 +282,8 @@ def many(e, mailcfg, work, secret, n, results):
     one(64)  # warm-up: Dovecot creates the 500 homes at their first login
     say(f"### {n} mailboxes, one app-only token (`mailcfg test --concurrency N`, 3 runs each)")
     say()
-    say("| concurrency | median s | mailboxes/s (median) | best mailboxes/s | peak RSS MB (max of runs) | mailcfg CPU s (user+sys) | whole machine CPU s | machine CPU ms per mailbox |")
-    say("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    say("| concurrency | median s | mailboxes/s (median) | best mailboxes/s | peak RSS MB (max of runs) | mailcfg CPU s (user+sys) | mailcfg CPU ms per mailbox | whole machine CPU s | machine CPU ms per mailbox |")
+    say("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for conc in (1, 8, 32, 64):
         runs = [one(conc) for _ in range(3)]
         med = statistics.median(r[0] for r in runs)
@@ -283,7 +291,7 @@ def many(e, mailcfg, work, secret, n, results):
         rss = max(r[1] for r in runs) / 1024
         cpu = statistics.median(r[2] for r in runs)
         busy = statistics.median(r[3] for r in runs)
-        say(f"| {conc} | {med:.2f} | {n / med:.0f} | {n / best:.0f} | {rss:.1f} | {cpu:.2f} | {busy:.2f} | {busy * 1000 / n:.1f} |")
+        say(f"| {conc} | {med:.2f} | {n / med:.0f} | {n / best:.0f} | {rss:.1f} | {cpu:.2f} | {cpu * 1000 / n:.2f} | {busy:.2f} | {busy * 1000 / n:.1f} |")
         results.setdefault("many", {})[str(conc)] = {
             "seconds": [r[0] for r in runs],
             "max_rss_kb": [r[1] for r in runs],
@@ -414,6 +422,66 @@ def machine():
     }
 
 
+def rounded_rt(results, key, case):
+    """Round trips of one case: (median with delay − loopback median) / RTT, or None."""
+    rtt, base = results.get(key), results.get("loopback")
+    if not rtt or not base or case not in rtt or case not in base:
+        return None
+    return (rtt[case]["median_ms"] - base[case]["median_ms"]) / rtt["rtt_ms"]
+
+
+def goals(results, rtt_key):
+    """The figures against the goals of issue 18 (and the older ones of issue 8 still tracked)."""
+    rows = []
+
+    def ratio(key, test, curl_test=None):
+        t = results.get(key)
+        if not t or f"{test}/mailcfg" not in t or f"{curl_test or test}/curl" not in t:
+            return None
+        return t[f"{test}/mailcfg"]["median_ms"] / t[f"{curl_test or test}/curl"]["median_ms"]
+
+    for key, where in (("loopback", "loopback, Dovecot"), ("split", "split-write server")):
+        parts, ok = [], True
+        for test, curl_test, name in (("imap", None, "IMAP"), ("smtp", "smtp-send", "SMTP"), ("smtp-send", None, "SMTP sending")):
+            r = ratio(key, test, curl_test)
+            if r is None:
+                continue
+            parts.append(f"{name} {r:.2f}")
+            ok = ok and r <= 0.8
+        if parts:
+            rows.append((f"one test ≤ 0.8 × curl, {where}, process start included", ", ".join(parts), "met" if ok else "**missed**"))
+    if rtt_key in results:
+        parts, ok = [], True
+        for test, name in (("imap", "IMAP"), ("smtp", "SMTP"), ("smtp-send", "SMTP sending"), ("profile", "profile")):
+            rt = rounded_rt(results, rtt_key, f"{test}/mailcfg")
+            if rt is None:
+                continue
+            parts.append(f"{name} {rt:.1f} ({MINIMUM[test]})")
+            ok = ok and round(rt) <= MINIMUM[test]
+        rows.append(("round trips = the protocol minimum (token included), rounded", ", ".join(parts), "met" if ok else "**missed**"))
+    many = results.get("many")
+    if many:
+        n = results["mailboxes"]
+        cpu = max(statistics.median(v["mailcfg_cpu_s"]) for v in many.values()) * 1000 / n
+        rss = max(max(v["max_rss_kb"]) for v in many.values()) / 1024
+        rows.append((f"{n} mailboxes, one token: mailcfg's CPU ≤ 1 ms per mailbox (worst concurrency)", f"{cpu:.2f} ms", "met" if cpu <= 1 else "**missed**"))
+        rows.append((f"{n} mailboxes: peak memory < 50 MB", f"{rss:.1f} MB", "met" if rss < 50 else "**missed**"))
+    w = results.get("window")
+    if w:
+        first = statistics.median(w["first_frame_s"]) * 1000
+        rows.append(("window: first frame < 300 ms", f"{first:.0f} ms", "met" if first < 300 else "**missed**"))
+        rows.append(("window: CPU 0 % idle", f"{w['idle_ticks_10s']} ticks in 10 s", "met" if w["idle_ticks_10s"] == 0 else "**missed**"))
+        mb = w["binary_bytes"] / 1e6
+        rows.append(("release binary < 20 MB stripped", f"{mb:.1f} MB", "met" if mb < 20 and w["stripped"] else "**missed**"))
+    say("### The figures against the goals")
+    say()
+    say("| goal | measured | verdict |")
+    say("|---|---|---|")
+    for r in rows:
+        say(f"| {r[0]} | {r[1]} | {r[2]} |")
+    say()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--env", required=True)
@@ -423,31 +491,41 @@ def main():
     ap.add_argument("--rtt-runs", type=int, default=10)
     ap.add_argument("--rtt-ms", type=float, default=50.0)
     ap.add_argument("--mailboxes", type=int, default=500)
-    ap.add_argument("--only", default="connection,rtt,many,window")
+    ap.add_argument("--only", default="connection,split,rtt,many,window")
     ap.add_argument("--netem", default="unknown", help="what run.sh found about tc netem")
+    ap.add_argument("--baseline", action="append", default=[], help="[LABEL=]BIN: another mailcfg binary measured alongside (A/B)")
     a = ap.parse_args()
+    for i, b in enumerate(a.baseline):
+        label, _, binary = b.rpartition("=")
+        BASELINES.append((label or f"baseline {i + 1}", binary))
     only = set(a.only.split(","))
     e = read_env(a.env)
     work = Path(a.work)
     work.mkdir(parents=True, exist_ok=True)
     secret = e["MAILCFG_TEST_CLIENT_SECRET"]
-    results = {"machine": machine(), "netem": a.netem}
+    results = {"machine": machine(), "netem": a.netem, "mailboxes": a.mailboxes}
     m = results["machine"]
     say(f"## mailcfg benchmarks, {m['date']}")
     say()
     say(f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM, Linux {m['kernel']}; {m['curl']}; Python {m['python']}; Dovecot {m['dovecot']}.")
     say()
-    direct = Setup(e, a.mailcfg, work, "one", e["MAILCFG_TEST_AUTHORITY"].rsplit(":", 1)[1], e["MAILCFG_TEST_IMAPS_PORT"], e["MAILCFG_TEST_SUBMISSION_PORT"])
+    idp_port = e["MAILCFG_TEST_AUTHORITY"].rsplit(":", 1)[1]
+    direct = Setup(e, a.mailcfg, work, "one", idp_port, e["MAILCFG_TEST_IMAPS_PORT"], e["MAILCFG_TEST_SUBMISSION_PORT"])
+    token = fetch_token(direct, secret) if only & {"connection", "split"} else None
     if "connection" in only:
-        token = fetch_token(direct, secret)
         title = f"One connection test on loopback ({a.runs} runs each, interleaved)"
-        connection(direct, secret, a.runs, token, results, title)
-        base = results[title]
-    else:
-        base = None
+        connection(direct, secret, a.runs, token, results, "loopback", title)
+    if "split" in only:
+        split = Setup(e, a.mailcfg, work, "split", idp_port, e["MAILCFG_TEST_SPLIT_IMAPS_PORT"], e["MAILCFG_TEST_SPLIT_SUBMISSION_PORT"])
+        title = (
+            f"The same through the split-write server (each reply line its own write, no TCP_NODELAY; "
+            f"tests/support/split.rs; {a.runs} runs each, interleaved)"
+        )
+        connection(split, secret, a.runs, token, results, "split", title, tests=["imap", "smtp", "smtp-send", "profile"], python=False)
+    rtt_key = "rtt"
     if "rtt" in only:
         ports = [free_port() for _ in range(3)]
-        targets = [e["MAILCFG_TEST_AUTHORITY"].rsplit(":", 1)[1], e["MAILCFG_TEST_IMAPS_PORT"], e["MAILCFG_TEST_SUBMISSION_PORT"]]
+        targets = [idp_port, e["MAILCFG_TEST_IMAPS_PORT"], e["MAILCFG_TEST_SUBMISSION_PORT"]]
         proxy = subprocess.Popen(
             [PY, str(HERE / "delay_proxy.py"), str(a.rtt_ms / 2)] + [f"{p}:{t}" for p, t in zip(ports, targets)],
             stdout=subprocess.PIPE,
@@ -456,14 +534,15 @@ def main():
             if proxy.stdout.readline().strip() != b"ready":
                 raise SystemExit("the delay proxy did not start")
             delayed = Setup(e, a.mailcfg, work, "delayed", *ports)
-            token = fetch_token(delayed, secret)
+            rtt_token = fetch_token(delayed, secret)
             connection(
-                delayed, secret, a.rtt_runs, token, results,
+                delayed, secret, a.rtt_runs, rtt_token, results, rtt_key,
                 f"Round trips: the same through {a.rtt_ms:.0f} ms of round-trip time ({a.rtt_runs} runs each, interleaved; "
                 f"delay proxy, tc netem: {a.netem})",
                 rtt=a.rtt_ms / 1000,
-                base=base,
+                base=results.get("loopback"),
             )
+            results[rtt_key]["rtt_ms"] = a.rtt_ms
         finally:
             proxy.terminate()
             proxy.wait()
@@ -471,6 +550,7 @@ def main():
         many(e, a.mailcfg, work, secret, a.mailboxes, results)
     if "window" in only:
         window(a.mailcfg, work, results)
+    goals(results, rtt_key)
     (work / "results.md").write_text("\n".join(OUT) + "\n")
     (work / "results.json").write_text(json.dumps(results, indent=1))
 

@@ -4,9 +4,9 @@
 # namespace of its own made with `unshare -n`: loopback only) starts the real servers (Dovecot and
 # the local identity provider), measures, prints Markdown tables, stops everything.
 #
-#   bash bench/run.sh [--runs N] [--rtt-runs N] [--rtt-ms MS] [--mailboxes N] [--only LIST]
+#   bash bench/run.sh [--runs N] [--rtt-runs N] [--rtt-ms MS] [--mailboxes N] [--only LIST] [--baseline BIN]
 #
-# LIST: connection,rtt,many,window (default all). Results also go to $MAILCFG_BENCH_OUT (default
+# LIST: connection,split,rtt,many,window (default all). Results also go to $MAILCFG_BENCH_OUT (default
 # a temporary folder, printed at the end): results.md and results.json with every raw figure.
 # BENCHMARKS.md says what each figure means and holds the figures of a run.
 #

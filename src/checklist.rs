@@ -1,4 +1,5 @@
-//! The Entra ID and Exchange Online set-up steps of the guides as a live checklist: a view of the
+//! The set-up steps of the guides as a live checklist (Entra ID and Exchange Online here, Google's
+//! in `checklist/google.rs`): a view of the
 //! steps with the diagnosis's findings placed on them. A step fails only where a finding of
 //! `crate::diagnosis` lands (so the checklist and the Test panel cannot disagree), is done where
 //! the run proves it (a token issued, a mailbox opened), and is unknown otherwise. Steps that the
@@ -102,6 +103,9 @@ pub fn checklist(
     findings: &[Diagnosis],
     now: SystemTime,
 ) -> Vec<Item> {
+    if account.provider == crate::profile::Provider::Google {
+        return google::checklist(ev, account, findings);
+    }
     let on = |step: &SetupStep| {
         findings
             .iter()
@@ -360,5 +364,6 @@ fn secret_item(account: &Account, got: bool, finding: Option<&Diagnosis>, now: S
     }
 }
 
+mod google;
 #[cfg(test)]
 mod tests;

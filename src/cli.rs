@@ -12,6 +12,7 @@ mod check_cmd;
 mod discover_cmd;
 pub mod output;
 mod probe_cmd;
+mod secret_cmd;
 mod setup_result;
 
 pub use discover_cmd::DiscoverArgs;
@@ -51,10 +52,12 @@ Exit status:
   `mailcfg check` follows the Monitoring Plugins contract instead: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 
 Environment:
-  MAILCFG_CLIENT_SECRET  an app-only account's client secret, instead of the OS keyring's
-  CREDENTIALS_DIRECTORY  systemd's credentials folder: its file mailcfg-client-secret is the client
-                         secret (LoadCredential=mailcfg-client-secret:FILE in the unit)
-  BROWSER                the browser that delegated sign-in opens, instead of the system's
+  MAILCFG_CLIENT_SECRET        an app-only account's client secret, instead of the OS keyring's
+  MAILCFG_SERVICE_ACCOUNT_KEY  the path of a Google service account's JSON key, instead of the
+                               key that the OS keyring keeps
+  CREDENTIALS_DIRECTORY        systemd's credentials folder: its file mailcfg-client-secret is the
+                               client secret (LoadCredential=mailcfg-client-secret:FILE in the unit)
+  BROWSER                      the browser that delegated sign-in opens, instead of the system's
 
 Files:
   A profile is a TOML file (JSON with the same shape when it ends in .json), written atomically with
@@ -136,7 +139,8 @@ pub enum Command {
     /// Sign in with a connected account and explain the token it gets
     ///
     /// Runs the account's flow: app-only takes the client secret from the OS keyring (stored by
-    /// `mailcfg secret`) or MAILCFG_CLIENT_SECRET; delegated opens the system browser, with a
+    /// `mailcfg secret`) or MAILCFG_CLIENT_SECRET, and a Google service account signs a token
+    /// request for one mailbox user with its key; delegated opens the system browser, with a
     /// one-shot listener on localhost for the answer; device-code prints a code to enter. Then it
     /// prints the token's audience, tenant, app, roles or scopes, user and expiry, and what the
     /// profile's mailboxes and transports still lack. An identity provider's refusal (AADSTS…)
@@ -158,6 +162,10 @@ pub enum Command {
         /// Print the access token itself to stdout (and nothing else).
         #[arg(long)]
         show_token: bool,
+        /// A Google service account: the mailbox user to get the token for (default: the user of
+        /// the account's first mailbox or transport).
+        #[arg(long, value_name = "ADDRESS")]
+        user: Option<String>,
     },
     /// Test mailboxes and transports step by step
     ///
@@ -290,13 +298,14 @@ pub enum Command {
     /// for a bad address. Ctrl+C cancels.
     #[command(after_help = "Example:\n  mailcfg discover you@contoso.com --output contoso.toml")]
     Discover(DiscoverArgs),
-    /// Store an account's client secret in the OS keyring
+    /// Store an account's client secret, or a Google service account's key, in the OS keyring
     ///
     /// The secret is read from the first line of standard input, never from the command line,
     /// where the shell history and other users could see it. It is kept under service "mailcfg",
-    /// entry "account:NAME", where `token`, `test` and the window find it.
+    /// entry "account:NAME", where `token`, `test` and the window find it. A service account's
+    /// JSON key is read from the file that --service-account-key names and checked field by field.
     #[command(
-        after_help = "Example:\n  mailcfg secret --profile support.toml --account Office365 < secret.txt"
+        after_help = "Examples:\n  mailcfg secret --profile support.toml --account Office365 < secret.txt\n  mailcfg secret --profile workspace.toml --account Workspace --service-account-key key.json"
     )]
     Secret {
         /// The profile (.toml, or .json).
@@ -305,9 +314,14 @@ pub enum Command {
         /// The connected account whose secret this is (its `name` in the profile).
         #[arg(long, value_name = "NAME")]
         account: String,
-        /// Remove the account's stored client secret and refresh token (sign out) instead.
-        #[arg(long)]
+        /// Remove the account's stored client secret, service account key and refresh token
+        /// (sign out) instead.
+        #[arg(long, conflicts_with = "service_account_key")]
         delete: bool,
+        /// Import a Google service account's JSON key: the private key goes to the keyring, its
+        /// address, key ID and token endpoint to the profile.
+        #[arg(long, value_name = "FILE")]
+        service_account_key: Option<PathBuf>,
     },
 }
 
@@ -319,7 +333,8 @@ pub fn run(command: Command) -> ExitCode {
             account,
             json,
             show_token,
-        } => token(&profile, &account, json, show_token),
+            user,
+        } => token(&profile, &account, user.as_deref(), json, show_token),
         Command::Test {
             profile,
             mailboxes,
@@ -381,7 +396,15 @@ pub fn run(command: Command) -> ExitCode {
             profile,
             account,
             delete,
-        } => secret(&profile, &account, delete),
+            service_account_key,
+        } => {
+            let what = match (&service_account_key, delete) {
+                (Some(file), _) => secret_cmd::What::ServiceAccountKey(file),
+                (None, true) => secret_cmd::What::Delete,
+                (None, false) => secret_cmd::What::ClientSecret,
+            };
+            secret_cmd::run(&profile, &account, &what)
+        }
         Command::Discover(args) => discover_cmd::run(&args),
     })
 }
@@ -472,99 +495,26 @@ fn load_account(path: &Path, account: &str) -> Option<(Profile, crate::profile::
     Some((p, acc))
 }
 
-fn secret(path: &Path, account: &str, delete: bool) -> u8 {
-    use crate::secrets::{Kind, Secrets, account_entry};
-    let Some((_, acc)) = load_account(path, account) else {
-        return EXIT_BAD_INPUT;
-    };
-    let secrets = Secrets::open();
-    if !secrets.is_persistent() {
-        // Storing in this process's memory would end with the process: say it plainly.
-        tell!(
-            "mailcfg secret: error: no OS keyring is available ({}), so nothing was stored",
-            secrets
-                .unavailable_reason()
-                .unwrap_or("no Secret Service answered")
-        );
-        tell!(
-            "    fix: run it in a desktop session with an unlocked keyring (GNOME Keyring or KWallet), or, headless, give the secret to each command in {}",
-            crate::secrets::CLIENT_SECRET_ENV
-        );
-        return EXIT_FAILED;
-    }
-    let entry = account_entry(&acc.name);
-    let value = if delete {
-        None
-    } else {
-        let line = match read_secret_line() {
-            Ok(l) => l,
-            Err(why) => {
-                tell!("mailcfg secret: error: {why}");
-                return EXIT_BAD_INPUT;
-            }
-        };
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            tell!("mailcfg secret: error: standard input held no secret");
-            tell!(
-                "    fix: pipe the secret's Value in, e.g. `secret-tool lookup …  | mailcfg secret --profile P --account A`, or type it and press Enter"
-            );
-            return EXIT_BAD_INPUT;
-        }
-        Some(secrecy::SecretString::from(line.to_owned()))
-    };
-    let mut result = secrets.set(&entry, Kind::ClientSecret, value.as_ref());
-    if delete && result.is_ok() {
-        result = secrets.set(&entry, Kind::RefreshToken, None);
-    }
-    match result {
-        Ok(()) if delete => {
-            say!(
-                "Removed the client secret and saved sign-in of account \"{}\" from the OS keyring.",
-                acc.name
-            );
-            EXIT_OK
-        }
-        Ok(()) => {
-            say!(
-                "Stored the client secret of account \"{}\" in the OS keyring (service \"{}\", entry \"{entry}\").",
-                acc.name,
-                crate::secrets::SERVICE
-            );
-            EXIT_OK
-        }
-        Err(e) => {
-            tell!("mailcfg secret: error: {e}; nothing was stored");
-            EXIT_FAILED
-        }
-    }
-}
-
-/// Longest secret read from standard input (an Entra secret is 40 characters).
-const MAX_SECRET_BYTES: u64 = 64 * 1024;
-
-/// The first line of standard input, read no further than [`MAX_SECRET_BYTES`].
-fn read_secret_line() -> Result<String, String> {
-    use std::io::{BufRead as _, Read as _};
-    let mut line = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(MAX_SECRET_BYTES + 1)
-        .read_until(b'\n', &mut line)
-        .map_err(|e| format!("cannot read the secret from standard input: {e}"))?;
-    if line.len() as u64 > MAX_SECRET_BYTES {
-        return Err(format!(
-            "standard input holds more than {} KB before its first line end: that is not a secret",
-            MAX_SECRET_BYTES / 1024
-        ));
-    }
-    String::from_utf8(line).map_err(|_| "the secret is not UTF-8 text".to_owned())
-}
-
-fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
+fn token(path: &Path, account: &str, user: Option<&str>, json: bool, show_token: bool) -> u8 {
     let Some((p, acc)) = load_account(path, account) else {
         return EXIT_BAD_INPUT;
     };
+    // A service account's token is one user's: the one named, else its first target's.
+    let user = user.map(str::to_owned).or_else(|| {
+        acc.is_service_account()
+            .then(|| p.users_of(&acc.name).into_iter().next())
+            .flatten()
+    });
+    if let Some(u) = &user
+        && let Err(why) = profile::mail_address(u)
+    {
+        tell!(
+            "mailcfg token: error: --user \"{}\" {why}",
+            profile::shown(u)
+        );
+        tell!("    fix: give the mailbox user's address, such as alice@example.com");
+        return EXIT_BAD_INPUT;
+    }
     let secrets = crate::secrets::Secrets::open();
     if let Some(notice) = secrets.notice() {
         tell!("note: {notice}");
@@ -581,7 +531,7 @@ fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
     };
     let result = rt.block_on(async {
         tokio::select! {
-            r = source.token(&acc, &print_flow_event) => Some(r),
+            r = source.token_for(&acc, user.as_deref(), &print_flow_event) => Some(r),
             _ = tokio::signal::ctrl_c() => None,
         }
     });
@@ -597,14 +547,29 @@ fn token(path: &Path, account: &str, json: bool, show_token: bool) -> u8 {
                     crate::oauth::OAuthError::Idp(x) => serde_json::to_value(x).ok(),
                     _ => None,
                 };
+                // The same shape as `mailcfg test --json`'s sign_in_failed, diagnosis included.
+                let failed = crate::diagnosis::SignInSeen::Failed(
+                    crate::diagnosis::SignInFailure::from_error(&e).for_user(user.as_deref()),
+                );
+                let mut ev = crate::diagnosis::Evidence::new(&p, std::time::SystemTime::now());
+                ev.sign_ins.push((&acc.name, &failed));
+                let place = crate::diagnosis::Place::Cli {
+                    profile: path.display().to_string(),
+                };
+                let d = crate::diagnosis::for_account(&ev, &acc.name, &place);
                 output::json(serde_json::json!({
                     "type": "sign_in_failed",
                     "account": acc.name,
+                    "user": user,
                     "error": e.to_string(),
                     "explanation": explanation,
+                    "diagnosis": d.first(),
                 }));
             }
-            tell!("mailcfg token: sign-in for \"{account}\" failed:\n{e}");
+            let as_user = user
+                .as_deref()
+                .map_or_else(String::new, |u| format!(" as {u}"));
+            tell!("mailcfg token: sign-in for \"{account}\"{as_user} failed:\n{e}");
             return EXIT_FAILED;
         }
         Some(Ok(t)) => t,
@@ -711,9 +676,11 @@ fn print_flow_event(e: FlowEvent) {
     }
 }
 
+/// The command line's runtime: one thread. The work is waiting on the network, and the little
+/// CPU it needs (TLS handshakes: about half a millisecond each) does not gain from a second
+/// worker, whose wake-ups cost more CPU than they save (BENCHMARKS.md, section 4).
 fn runtime() -> Option<tokio::runtime::Runtime> {
-    match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -56,6 +56,17 @@ pub enum Pick {
     Import,
     Export,
     CaFile,
+    /// A Google service account's JSON key.
+    ServiceAccountKey,
+}
+
+/// What a service account's key says, besides its private key (which stays in the keyring).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFacts {
+    pub client_email: String,
+    pub client_id: String,
+    pub private_key_id: String,
+    pub token_uri: String,
 }
 
 /// What a file dialog gave.
@@ -118,6 +129,9 @@ pub enum Update {
     Discovery(crate::discover::Event),
     /// The discovery's report, with the draft.
     Discovered(Box<crate::discover::Report>),
+    /// A service account's key was read and its private key stored: what the profile takes
+    /// from it (or why the file was refused).
+    KeyImported(Result<KeyFacts, String>),
 }
 
 pub struct Engine {
@@ -216,12 +230,26 @@ impl Engine {
     }
 
     /// Signs in with the account (cache, refresh, or its flow) and explains the token. `renew`
-    /// skips the cached token: the user asked for a new one (after granting consent, say).
+    /// skips the cached token: the user asked for a new one (after granting consent, say). A
+    /// Google service account gets its first mailbox user's token: [`Engine::sign_in_as`].
     pub fn sign_in(
         &mut self,
         profile: &Profile,
         base_dir: Option<&Path>,
         account: &Account,
+        renew: bool,
+    ) -> JobId {
+        let user = first_user(profile, &account.name);
+        self.sign_in_as(profile, base_dir, account, user, renew)
+    }
+
+    /// [`Engine::sign_in`] for a chosen mailbox user (a service account's token is one user's).
+    pub fn sign_in_as(
+        &mut self,
+        profile: &Profile,
+        base_dir: Option<&Path>,
+        account: &Account,
+        user: Option<String>,
         renew: bool,
     ) -> JobId {
         let source = self.token_source(profile, base_dir);
@@ -234,6 +262,7 @@ impl Engine {
                     code: None,
                     explanation: None,
                     needs_input: true,
+                    acts_for: None,
                 }),
                 Ok(source) => {
                     let flow_send = send.clone();
@@ -245,17 +274,18 @@ impl Engine {
                         }
                         flow_send.send(Update::Flow(e));
                     };
+                    let user = user.as_deref();
                     let token = if renew {
-                        source.new_token(&account, &on_event).await
+                        source.new_token_for(&account, user, &on_event).await
                     } else {
-                        source.token(&account, &on_event).await
+                        source.token_for(&account, user, &on_event).await
                     };
                     match token {
                         Ok(t) => {
                             let cached = cached.load(std::sync::atomic::Ordering::Relaxed);
                             Ok(token_info(&profile, &account, &t, cached))
                         }
-                        Err(e) => Err(SignInFailure::from_error(&e)),
+                        Err(e) => Err(SignInFailure::from_error(&e).for_user(user)),
                     }
                 }
             };
@@ -298,20 +328,19 @@ impl Engine {
         })
     }
 
-    /// Where the account's client secret would come from: the environment, the keyring, nowhere.
+    /// Where the account's client secret (a service account's key) would come from: the
+    /// environment, the keyring, nowhere.
     pub fn check_secret(&mut self, account: &str) -> JobId {
         let secrets = self.secrets.clone();
         let entry = secrets::account_entry(account);
         self.spawn(move |send| async move {
             let source = tokio::task::spawn_blocking(move || {
-                if secrets::client_secret_from_env().is_some() {
-                    SecretSource::Environment
-                } else if secrets
-                    .get(&entry, Kind::ClientSecret)
-                    .ok()
-                    .flatten()
-                    .is_some()
+                let stored = |k: Kind| secrets.get(&entry, k).ok().flatten().is_some();
+                if secrets::client_secret_from_env().is_some()
+                    || std::env::var_os(oauth::service_account::KEY_FILE_ENV).is_some()
                 {
+                    SecretSource::Environment
+                } else if stored(Kind::ClientSecret) || stored(Kind::ServiceAccountKey) {
                     SecretSource::Keyring
                 } else {
                     SecretSource::None
@@ -320,6 +349,33 @@ impl Engine {
             .await
             .unwrap_or(SecretSource::None);
             send.send(Update::SecretPresent(source));
+        })
+    }
+
+    /// Reads a service account's JSON key (bounded, checked field by field) and stores its private
+    /// key in the account's keyring entry, off the UI thread. The window puts the rest into the
+    /// profile.
+    pub fn import_key(&mut self, account: &str, path: PathBuf) -> JobId {
+        let secrets = self.secrets.clone();
+        let entry = secrets::account_entry(account);
+        self.spawn(move |send| async move {
+            let r = tokio::task::spawn_blocking(move || -> Result<KeyFacts, String> {
+                let key = oauth::service_account::read_key_file(&path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                secrets
+                    .set(&entry, Kind::ServiceAccountKey, Some(&key.private_key))
+                    .map_err(|e| e.to_string())?;
+                Ok(KeyFacts {
+                    client_email: key.client_email,
+                    client_id: key.client_id,
+                    private_key_id: key.private_key_id,
+                    token_uri: key.token_uri,
+                })
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+            send.send(Update::KeyImported(r));
         })
     }
 
@@ -334,7 +390,9 @@ impl Engine {
             let began = std::time::Instant::now();
             let file = match pick {
                 Pick::SaveAs | Pick::Export => dialog.save_file().await,
-                Pick::Open | Pick::Import | Pick::CaFile => dialog.pick_file().await,
+                Pick::Open | Pick::Import | Pick::CaFile | Pick::ServiceAccountKey => {
+                    dialog.pick_file().await
+                }
             };
             let picked = match file {
                 Some(f) => Picked::Path(f.path().to_path_buf()),
@@ -534,6 +592,14 @@ impl Engine {
     }
 }
 
+/// The user of the account's first mailbox (or transport), for a service account's token.
+fn first_user(profile: &Profile, account: &str) -> Option<String> {
+    profile
+        .account(account)
+        .filter(|a| a.is_service_account())
+        .and_then(|_| profile.users_of(account).into_iter().next())
+}
+
 fn token_info(
     profile: &Profile,
     account: &Account,
@@ -568,9 +634,11 @@ async fn credential(
             let a = profile
                 .account(name)
                 .ok_or_else(|| format!("the XOAuth2 account \"{name}\" is not in this profile"))?;
+            // A service account's token is the mailbox user's.
+            let user = batch::sign_in_name(target);
             Some(
                 source
-                    .token(a, &|_| {})
+                    .token_for(a, user.as_deref(), &|_| {})
                     .await
                     .map_err(|e| format!("sign-in with \"{name}\" failed: {e}"))?,
             )

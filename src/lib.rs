@@ -4,6 +4,8 @@
 //! A map of the crate, to read first:
 //! - [`profile`]: the settings as types (connected accounts, SMTP transports, IMAP/POP3 mailboxes),
 //!   provider presets, validation with file/line/key findings, atomic load and save. No network.
+//! - [`provider`]: what each provider is, in one table: endpoints, scopes per flow, server
+//!   presets, and Google's error catalogue and set-up steps. Pure data.
 //! - [`files`]: reading and replacing only regular files, never past a size limit.
 //! - [`redact`]: every secret of the run masked in every form, control characters escaped: what
 //!   every output path (CLI, window, transcript, errors) passes through.
@@ -40,6 +42,7 @@ pub mod monitor;
 pub mod oauth;
 pub mod probe;
 pub mod profile;
+pub mod provider;
 pub mod redact;
 pub mod secrets;
 pub mod ui;

@@ -34,8 +34,20 @@ struct Form {
     secret: u64,
 }
 
+/// Forms at least this long are found through `Registry::by_prefix`; shorter ones are looked
+/// for one by one (few: a secret's forms are as long as the secret).
+const PREFIX: usize = 8;
+
+/// A form in `Registry::by_prefix`: its text, its stand-in, its secret's number.
+type Indexed = (Arc<str>, Arc<str>, u64);
+
 #[derive(Default)]
 struct Registry {
+    /// The forms of [`PREFIX`] bytes or more by their first bytes, so that [`mask`] looks up each
+    /// window of a text once instead of searching the text for every form: hundreds of
+    /// mailboxes register hundreds of SASL strings, thousands of forms, and every line printed
+    /// is masked (BENCHMARKS.md, section 4).
+    by_prefix: HashMap<[u8; PREFIX], Vec<Indexed>>,
     /// Longest first, so that a token inside a SASL string is not replaced before the string.
     forms: Vec<Form>,
     /// `FRAGMENT`-byte windows of each secret (at every `STRIDE`th offset) → its stand-in.
@@ -70,6 +82,17 @@ impl Registry {
             if f.is_empty() || self.forms.iter().any(|e| e.text == f) {
                 continue;
             }
+            if let Some(p) = f
+                .as_bytes()
+                .get(..PREFIX)
+                .and_then(|p| <[u8; PREFIX]>::try_from(p).ok())
+            {
+                self.by_prefix.entry(p).or_default().push((
+                    Arc::from(f.as_str()),
+                    shown.clone(),
+                    id,
+                ));
+            }
             self.forms.push(Form {
                 text: f,
                 shown: shown.clone(),
@@ -91,8 +114,39 @@ impl Registry {
             if let Some(old) = self.order.pop_front() {
                 self.forms.retain(|f| f.secret != old);
                 self.windows.retain(|_, (id, _)| *id != old);
+                self.by_prefix.retain(|_, list| {
+                    list.retain(|(_, _, id)| *id != old);
+                    !list.is_empty()
+                });
             }
         }
+    }
+
+    /// The forms that occur in `text`, longest first (the order [`mask`] replaces them in, so that
+    /// a token inside a SASL string is not replaced before the string).
+    fn forms_in(&self, text: &str) -> Vec<(Arc<str>, Arc<str>)> {
+        let mut found: Vec<(Arc<str>, Arc<str>)> = self
+            .forms
+            .iter()
+            .filter(|f| f.text.len() < PREFIX && text.contains(f.text.as_str()))
+            .map(|f| (Arc::from(f.text.as_str()), f.shown.clone()))
+            .collect();
+        let b = text.as_bytes();
+        for (at, w) in b.windows(PREFIX).enumerate() {
+            let Some(list) = <[u8; PREFIX]>::try_from(w)
+                .ok()
+                .and_then(|w| self.by_prefix.get(&w))
+            else {
+                continue;
+            };
+            for (form, shown, _) in list {
+                if b[at..].starts_with(form.as_bytes()) && !found.iter().any(|(f, _)| f == form) {
+                    found.push((form.clone(), shown.clone()));
+                }
+            }
+        }
+        found.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
+        found
     }
 
     /// The stand-in of a secret that `bytes` shares a part with.
@@ -124,6 +178,24 @@ pub fn register(secret: &str, shown: &str) {
         .filter(|f| f.chars().count() >= MIN_MASKED)
         .collect();
     registry().add(forms, Some(secret), shown);
+}
+
+/// A PEM private key: besides the whole text, its base64 body as one line and each of its lines,
+/// so that a quote of the key in any of its layouts (a JSON key file escapes the line ends, a
+/// log may join them) is masked.
+pub fn register_pem(pem: &str, shown: &str) {
+    let lines: Vec<&str> = pem
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("-----"))
+        .collect();
+    let body = lines.concat();
+    if body.len() >= FRAGMENT {
+        register(&body, shown);
+    }
+    for l in lines.iter().filter(|l| l.len() >= FRAGMENT) {
+        register(l, shown);
+    }
 }
 
 /// The shortest form of a secret that is masked wherever it appears.
@@ -178,9 +250,9 @@ fn percent_encoded(bytes: &[u8], lower: bool) -> String {
 pub fn mask(text: &str) -> String {
     let reg = REGISTRY.read().unwrap_or_else(PoisonError::into_inner);
     let mut out = text.to_owned();
-    for f in &reg.forms {
-        if out.contains(f.text.as_str()) {
-            out = out.replace(f.text.as_str(), &f.shown);
+    for (form, shown) in reg.forms_in(text) {
+        if out.contains(&*form) {
+            out = out.replace(&*form, &shown);
         }
     }
     let out = mask_runs(&out, &reg);
@@ -363,6 +435,24 @@ mod tests {
             mask("x long-enough-secret-value y"),
             "x <client secret: masked> y"
         );
+    }
+
+    #[test]
+    fn among_many_secrets_each_is_found_and_the_longest_first() {
+        // As hundreds of mailboxes do: many strings, each holding the same token. (Texts of
+        // their own: the registry is the process's, shared with the tests running beside.)
+        let token = "Q7xK2mP9vB3nL8wR-shared-by-all";
+        register(token, "<token>");
+        for i in 0..40 {
+            register(
+                &format!("zq{i:02}|{token}|{i:02}qz"),
+                &format!("<string {i}>"),
+            );
+        }
+        register_exact("pw1", "<short>");
+        let long = STANDARD.encode(format!("zq17|{token}|17qz"));
+        let text = format!("AUTH {long} then {token}, pw1.");
+        assert_eq!(mask(&text), "AUTH <string 17> then <token>, <short>.");
     }
 
     #[test]

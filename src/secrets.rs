@@ -35,6 +35,9 @@ struct Stored {
     refresh_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     password: Option<String>,
+    /// A Google service account's private key (PEM), from its JSON key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    service_account_key: Option<String>,
 }
 
 /// Which secret of an entry.
@@ -43,6 +46,8 @@ pub enum Kind {
     ClientSecret,
     RefreshToken,
     Password,
+    /// A Google service account's private key (PEM).
+    ServiceAccountKey,
 }
 
 impl Kind {
@@ -52,6 +57,7 @@ impl Kind {
             Kind::ClientSecret => "<client secret: masked>",
             Kind::RefreshToken => "<refresh token: masked>",
             Kind::Password => "<password: masked>",
+            Kind::ServiceAccountKey => "<service account key: masked>",
         }
     }
 
@@ -60,6 +66,7 @@ impl Kind {
             Kind::ClientSecret => &mut s.client_secret,
             Kind::RefreshToken => &mut s.refresh_token,
             Kind::Password => &mut s.password,
+            Kind::ServiceAccountKey => &mut s.service_account_key,
         }
     }
 }
@@ -137,7 +144,7 @@ impl Secrets {
         let mut stored = self.read(entry)?;
         let value = kind.slot(&mut stored).take();
         if let Some(v) = &value {
-            crate::redact::register(v, kind.shown());
+            register(v, kind);
         }
         Ok(value.map(SecretString::from))
     }
@@ -151,7 +158,7 @@ impl Secrets {
     ) -> Result<(), SecretError> {
         let mut stored = self.read(entry)?;
         if let Some(v) = value {
-            crate::redact::register(v.expose_secret(), kind.shown());
+            register(v.expose_secret(), kind);
         }
         *kind.slot(&mut stored) = value.map(|v| v.expose_secret().to_owned());
         self.write(entry, &stored)
@@ -181,7 +188,8 @@ impl Secrets {
     fn write(&self, entry: &str, stored: &Stored) -> Result<(), SecretError> {
         let empty = stored.client_secret.is_none()
             && stored.refresh_token.is_none()
-            && stored.password.is_none();
+            && stored.password.is_none()
+            && stored.service_account_key.is_none();
         let json = serde_json::to_string(stored).map_err(|_| SecretError::Damaged {
             entry: entry.to_owned(),
         })?;
@@ -221,6 +229,15 @@ impl Secrets {
     }
 }
 
+/// Masks a secret from now on; a PEM key also line by line and as its one-line body, the forms
+/// in which a part of it could be quoted.
+fn register(value: &str, kind: Kind) {
+    crate::redact::register(value, kind.shown());
+    if kind == Kind::ServiceAccountKey {
+        crate::redact::register_pem(value, kind.shown());
+    }
+}
+
 fn os_entry(entry: &str, action: &'static str) -> Result<keyring_core::Entry, SecretError> {
     keyring_core::Entry::new(SERVICE, entry).map_err(|e| keyring_error(action, entry, &e))
 }
@@ -238,7 +255,7 @@ fn no_keyring_notice(reason: &str) -> String {
     format!(
         "No OS keyring is available ({reason}), so secrets are kept in memory for this session only and \
          must be entered again next time. On Linux, start a Secret Service (GNOME Keyring or KWallet) \
-         and unlock it; headless, set {CLIENT_SECRET_ENV}."
+         and unlock it; headless, set {CLIENT_SECRET_ENV} (a Google service account: MAILCFG_SERVICE_ACCOUNT_KEY, its key file's path)."
     )
 }
 

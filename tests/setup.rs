@@ -647,7 +647,7 @@ fn malformed_oversized_and_mismatched_results_are_refused_naming_what_differs() 
 }
 
 #[test]
-fn without_a_keyring_the_secret_is_kept_for_this_run_only_and_said_so() {
+fn without_a_keyring_the_profile_is_filled_and_the_secret_said_not_stored() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(
         dir.path(),
@@ -676,9 +676,10 @@ fn without_a_keyring_the_secret_is_kept_for_this_run_only_and_said_so() {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr),
     );
-    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    // The profile is filled, but the secret is stored nowhere: said, and exit 1.
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
     assert!(
-        err.contains("No OS keyring is available") && err.contains("for this run only"),
+        err.contains("No OS keyring is available") && err.contains("was NOT stored"),
         "{err}"
     );
     assert!(!out.contains("s3cr3t~Value") && !err.contains("s3cr3t~Value"));

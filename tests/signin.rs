@@ -329,6 +329,7 @@ async fn device_code_then_refresh_then_an_expired_refresh_token() {
         endpoints: &e,
         secret: None,
         http: &http,
+        has_refresh_token: true,
     };
     match flows::refresh(&req, &rt).await {
         Err(OAuthError::Idp(x)) => {

@@ -226,6 +226,116 @@ fn empty_ids_give_no_commands_with_empty_values() {
     let _ = Confidence::Proven;
 }
 
+/// A Workspace service account with Alice's and Bob's mailboxes.
+fn workspace() -> Profile {
+    let mut a = presets::account("Workspace", crate::profile::Provider::Google, Flow::AppOnly);
+    a.client_id = "112233445566778899001".into();
+    a.client_email = Some("sync@p.iam.gserviceaccount.com".into());
+    a.private_key_id = Some("k1".into());
+    Profile {
+        accounts: vec![a],
+        mailboxes: ["alice", "bob"]
+            .map(|u| {
+                presets::GMAIL_IMAP.mailbox(
+                    u,
+                    Protocol::Imap,
+                    &format!("{u}@example.com"),
+                    Some("Workspace"),
+                )
+            })
+            .to_vec(),
+        ..Profile::default()
+    }
+}
+
+fn refused(error: &str, said: &str, user: &str, p: &Profile) -> SignInSeen {
+    let idp = crate::oauth::explain::IdpError::from_redirect(error, Some(said), None);
+    let cx = crate::oauth::explain::Context {
+        user: Some(user),
+        ..crate::oauth::explain::Context::of(&p.accounts[0])
+    };
+    let e = crate::oauth::OAuthError::Idp(Box::new(crate::oauth::explain::explain(&idp, &cx)));
+    SignInSeen::Failed(crate::diagnosis::SignInFailure::from_error(&e).for_user(Some(user)))
+}
+
+#[test]
+fn a_google_service_accounts_steps_take_their_state_from_each_users_sign_in() {
+    let p = workspace();
+    let now = UNIX_EPOCH + Duration::from_secs(1_795_000_200);
+    let alice = SignInSeen::Token(TokenSeen {
+        claims: Ok(crate::oauth::claims::from_answer(
+            &["https://mail.google.com/".into()],
+            Some("alice@example.com"),
+            Some(1_795_003_600),
+        )),
+        fetched_at: now,
+        expires_at: None,
+        user: Some("alice@example.com".into()),
+    });
+    let bob = refused(
+        "invalid_grant",
+        "Invalid email or User ID",
+        "bob@example.com",
+        &p,
+    );
+    let mut ok = report("alice", "alice@example.com", None);
+    ok.account = Some("Workspace".into());
+    let mut ev = Evidence::new(&p, now);
+    ev.user_sign_ins = vec![
+        ("Workspace", "alice@example.com", &alice),
+        ("Workspace", "bob@example.com", &bob),
+    ];
+    ev.reports = vec![&ok];
+    let mut findings = Vec::new();
+    for s in [&alice, &bob] {
+        let mut one = Evidence::new(&p, now);
+        one.sign_ins.push(("Workspace", s));
+        findings.extend(diagnosis::for_account(&one, "Workspace", &Place::Window));
+    }
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].kind, Kind::NotADomainUser);
+    let items = checklist(&ev, &p.accounts[0], &findings, now);
+    assert_eq!(
+        state(&items, "Create the project and the service account"),
+        State::Done
+    );
+    assert_eq!(state(&items, "Grant domain-wide delegation"), State::Done);
+    assert_eq!(
+        state(&items, "alice@example.com: a user of the domain"),
+        State::Done
+    );
+    assert_eq!(
+        state(&items, "bob@example.com: a user of the domain"),
+        State::Failed
+    );
+
+    // Delegation not granted: that step fails, with the values to enter.
+    let no = refused(
+        "unauthorized_client",
+        "Client is unauthorized to retrieve access tokens using this method.",
+        "alice@example.com",
+        &p,
+    );
+    let mut one = Evidence::new(&p, now);
+    one.sign_ins.push(("Workspace", &no));
+    let findings = diagnosis::for_account(&one, "Workspace", &Place::Window);
+    assert_eq!(findings[0].kind, Kind::DelegationNotGranted);
+    let items = checklist(&one, &p.accounts[0], &findings, now);
+    let dwd = items
+        .iter()
+        .find(|i| i.title == "Grant domain-wide delegation")
+        .unwrap();
+    assert_eq!(dwd.state, State::Failed);
+    assert_eq!(
+        dwd.commands,
+        ["112233445566778899001", "https://mail.google.com/"]
+    );
+    assert!(
+        dwd.how
+            .contains("Security → Access and data control → API controls → Domain-wide delegation")
+    );
+}
+
 #[test]
 fn what_the_set_up_script_reported_is_done_until_the_run_shows_otherwise() {
     let p = presets::microsoft365_profile();
@@ -303,8 +413,10 @@ fn a_finding_no_row_takes_is_still_shown() {
             server_said: String::new(),
             trace_id: None,
             correlation_id: None,
+            case: None,
         }),
         needs_input: false,
+        acts_for: None,
     });
     let c = run(&p, Some(&refused), &mut []);
     assert_eq!(

@@ -116,8 +116,11 @@ pub(super) fn run(path: &Path, args: &CheckArgs) -> u8 {
     let deadline = Duration::from_secs(args.timeout_secs.max(1));
     let mut findings: BTreeMap<String, Vec<Diagnosis>> = BTreeMap::new();
     let mut on = |seen: Seen<'_>| {
-        if let Seen::SignIn(name, _, found) = seen {
-            findings.insert(name.to_owned(), found.to_vec());
+        if let Seen::SignIn(name, _, _, found) = seen {
+            findings
+                .entry(name.to_owned())
+                .or_default()
+                .extend(found.iter().cloned());
         }
     };
     let outcome = rt.block_on(async {

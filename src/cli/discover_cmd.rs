@@ -279,8 +279,19 @@ fn finish(report: &Report, args: &DiscoverArgs) -> u8 {
             "Next: store the passwords, then `mailcfg test --profile {target}`."
         ));
     } else {
+        let a = &p.accounts[0];
+        // Only an app-only account has a secret to store; a delegated one signs in in the browser.
+        let secret = if a.flow == crate::profile::Flow::AppOnly {
+            format!(
+                "`mailcfg secret --profile {target} --account {}` (its Value, from stdin), then ",
+                a.name
+            )
+        } else {
+            String::new()
+        };
         err_line(&format!(
-            "Next: paste your app's client ID into accounts[0].client_id, choose the flow (delegated or app-only), then `mailcfg secret`/`mailcfg token` and `mailcfg test --profile {target}`."
+            "Next: paste your app's client ID into accounts[0].client_id (and choose the flow: delegated or app-only), then {secret}`mailcfg token --profile {target} --account {}` and `mailcfg test --profile {target}`.",
+            a.name
         ));
     }
     if let Some(o) = &args.output {

@@ -143,8 +143,9 @@ impl Setup {
 
 /// What happens during a run, for whoever shows it.
 pub(super) enum Seen<'a> {
-    /// An account's sign-in, with what the diagnosis finds in it before any test.
-    SignIn(&'a str, &'a SignInSeen, &'a [Diagnosis]),
+    /// An account's sign-in (a service account's: for one mailbox user), with what the
+    /// diagnosis finds in it before any test.
+    SignIn(&'a str, Option<&'a str>, &'a SignInSeen, &'a [Diagnosis]),
     /// A target that could not start, and why.
     NotTested(&'a str, &'a str),
     Event(&'a Event),
@@ -152,9 +153,75 @@ pub(super) enum Seen<'a> {
 
 /// What one run of sign-ins and tests saw, every failure diagnosed from all of it.
 pub(super) struct Outcome {
+    /// By account; a service account's is its first refusal, else its first token.
     pub seen: BTreeMap<String, SignInSeen>,
     pub reports: Vec<Report>,
     pub not_tested: Vec<(String, String)>,
+}
+
+/// The tokens of a run and how each sign-in went.
+struct SignIns {
+    /// By account, and by mailbox user for a service account.
+    tokens: BTreeMap<(String, Option<String>), AccessToken>,
+    /// By account; a service account's is its first refusal, else its first token.
+    seen: BTreeMap<String, SignInSeen>,
+    /// A service account's, by account and user.
+    user_seen: BTreeMap<(String, String), SignInSeen>,
+}
+
+/// The account (and mailbox user, for a service account) a target's token is for.
+fn token_key(p: &Profile, t: &Target) -> Option<(String, Option<String>)> {
+    let acc = p.account(t.account()?)?;
+    let user = acc
+        .is_service_account()
+        .then(|| batch::sign_in_name(t))
+        .flatten()
+        .map(|u| u.to_lowercase());
+    Some((acc.name.clone(), user))
+}
+
+/// One sign-in per account (per account and mailbox user for a Google service account),
+/// whatever the number of mailboxes it serves.
+async fn sign_in_all(
+    p: &Profile,
+    targets: &[Target],
+    source: &TokenSource,
+    on_flow: &(dyn Fn(crate::oauth::FlowEvent) + Send + Sync),
+) -> SignIns {
+    let wanted: BTreeSet<(String, Option<String>)> =
+        targets.iter().filter_map(|t| token_key(p, t)).collect();
+    let mut out = SignIns {
+        tokens: BTreeMap::new(),
+        seen: BTreeMap::new(),
+        user_seen: BTreeMap::new(),
+    };
+    for (name, user) in wanted {
+        let Some(acc) = p.account(&name) else {
+            continue;
+        };
+        let s = match source.token_for(acc, user.as_deref(), on_flow).await {
+            Ok(t) => {
+                let s = SignInSeen::Token(TokenSeen::of(&t));
+                out.tokens.insert((name.clone(), user.clone()), t);
+                s
+            }
+            Err(e) => SignInSeen::Failed(SignInFailure::from_error(&e).for_user(user.as_deref())),
+        };
+        match user {
+            Some(u) => {
+                let failed = matches!(s, SignInSeen::Failed(_));
+                let slot = out.seen.entry(name.clone()).or_insert_with(|| s.clone());
+                if failed && matches!(slot, SignInSeen::Token(_)) {
+                    *slot = s.clone();
+                }
+                out.user_seen.insert((name, u), s);
+            }
+            None => {
+                out.seen.insert(name, s);
+            }
+        }
+    }
+    out
 }
 
 /// Signs in once per account, tests every target (at most `concurrency` at once), and
@@ -167,41 +234,35 @@ pub(super) async fn sign_in_and_test(
     on: &mut dyn FnMut(Seen<'_>),
 ) -> Outcome {
     let (source, place) = (&setup.source, &setup.place);
-    // One token per account, whatever the number of mailboxes it serves.
-    let accounts: BTreeSet<String> = targets
-        .iter()
-        .filter_map(Target::account)
-        .map(str::to_owned)
-        .collect();
-    let mut tokens: BTreeMap<String, AccessToken> = BTreeMap::new();
-    let mut seen: BTreeMap<String, SignInSeen> = BTreeMap::new();
-    for name in accounts {
-        let Some(acc) = p.account(&name) else {
-            continue;
-        };
-        match source.token(acc, on_flow).await {
-            Ok(t) => {
-                seen.insert(name.clone(), SignInSeen::Token(TokenSeen::of(&t)));
-                tokens.insert(name, t);
-            }
-            Err(e) => {
-                seen.insert(name, SignInSeen::Failed(SignInFailure::from_error(&e)));
-            }
-        }
-    }
+    let SignIns {
+        tokens,
+        seen,
+        user_seen,
+    } = sign_in_all(p, &targets, source, on_flow).await;
     // What the tokens lack, said before any connection (the failing step says it again).
-    for (name, s) in &seen {
+    let each: Vec<(&str, Option<&str>, &SignInSeen)> = seen
+        .iter()
+        .filter(|(n, _)| !user_seen.keys().any(|(a, _)| a == *n))
+        .map(|(n, s)| (n.as_str(), None, s))
+        .chain(
+            user_seen
+                .iter()
+                .map(|((n, u), s)| (n.as_str(), Some(u.as_str()), s)),
+        )
+        .collect();
+    for (name, user, s) in each {
         let mut ev = Evidence::new(p, std::time::SystemTime::now());
         ev.sign_ins.push((name, s));
         let found = diagnosis::for_account(&ev, name, place);
-        on(Seen::SignIn(name, s, &found));
+        on(Seen::SignIn(name, user, s, &found));
     }
     let mut jobs = Vec::new();
     let mut not_tested = Vec::new();
     for target in targets {
+        let key = token_key(p, &target);
         match batch::credential(
             &target,
-            target.account().and_then(|a| tokens.get(a)),
+            key.as_ref().and_then(|k| tokens.get(k)),
             source.secrets(),
         ) {
             Ok(cred) => jobs.push(Job { target, cred }),
@@ -226,6 +287,10 @@ pub(super) async fn sign_in_and_test(
     let found = {
         let mut ev = Evidence::new(p, std::time::SystemTime::now());
         ev.sign_ins = seen.iter().map(|(n, s)| (n.as_str(), s)).collect();
+        ev.user_sign_ins = user_seen
+            .iter()
+            .map(|((n, u), s)| (n.as_str(), u.as_str(), s))
+            .collect();
         ev.reports = reports.iter().collect();
         diagnosis::for_run(&ev, place)
     };
@@ -245,10 +310,10 @@ async fn test_all(p: &Profile, targets: Vec<Target>, setup: &Setup, json: bool) 
         setup,
         &print_flow_event,
         &mut |seen| match seen {
-            Seen::SignIn(name, SignInSeen::Failed(f), found) => {
-                out.sign_in_failed(name, &f.text, found.first());
+            Seen::SignIn(name, user, SignInSeen::Failed(f), found) => {
+                out.sign_in_failed(name, user, &f.text, found.first());
             }
-            Seen::SignIn(name, SignInSeen::Token(_), found) => out.token_problems(name, found),
+            Seen::SignIn(name, _, SignInSeen::Token(_), found) => out.token_problems(name, found),
             Seen::NotTested(target, why) => out.not_tested(target, why),
             Seen::Event(e) => out.event(e),
         },
@@ -353,16 +418,23 @@ impl Printer {
         );
     }
 
-    fn sign_in_failed(&mut self, account: &str, error: &str, d: Option<&Diagnosis>) {
+    fn sign_in_failed(
+        &mut self,
+        account: &str,
+        user: Option<&str>,
+        error: &str,
+        d: Option<&Diagnosis>,
+    ) {
         if self.json {
             Self::json_line(
                 "sign_in_failed",
-                serde_json::json!({ "account": account, "error": error, "diagnosis": d }),
+                serde_json::json!({ "account": account, "user": user, "error": error, "diagnosis": d }),
             );
         } else {
+            let as_user = user.map_or_else(String::new, |u| format!(" as {u}"));
             self.status_line(
                 Status::Failed,
-                &format!(" sign-in for account \"{account}\" failed:\n{error}"),
+                &format!(" sign-in for account \"{account}\"{as_user} failed:\n{error}"),
             );
         }
     }

@@ -115,10 +115,11 @@ fn store_secret(account: &str, secret: &secrecy::SecretString) -> u8 {
                 "warning: {}",
                 secrets.notice().unwrap_or("no OS keyring is available")
             );
+            // A command line run ends here: "kept for this run" would be kept nowhere.
             tell!(
-                "    The client secret is kept for this run only. Keep the script's output, and store the secret with `mailcfg secret --profile P --account A` once a keyring is available (or set MAILCFG_CLIENT_SECRET)."
+                "    The client secret was NOT stored: this command ends now, and there is no keyring to keep it in. Keep the script's output (Entra ID shows the Value only once) and store the secret with `mailcfg secret --profile P --account {account}` once a keyring is available, or give it as MAILCFG_CLIENT_SECRET."
             );
-            EXIT_OK
+            EXIT_FAILED
         }
         Err(e) => {
             tell!("mailcfg setup-result: error: {e}");

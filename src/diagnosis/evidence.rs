@@ -25,6 +25,8 @@ pub struct SignInFailure {
     /// sign-in for a run that may not ask, an unreadable CA file, a keyring error), as opposed
     /// to the identity provider refusing or not answering.
     pub needs_input: bool,
+    /// A Google service account's sign-in: the mailbox user it was for.
+    pub acts_for: Option<String>,
 }
 
 impl std::fmt::Display for SignInFailure {
@@ -48,7 +50,15 @@ impl SignInFailure {
                 e,
                 E::Config { .. } | E::NeedsSignIn { .. } | E::CaFile { .. } | E::Secret(_)
             ),
+            acts_for: None,
         }
+    }
+
+    /// The failure of a service account's sign-in for `user`.
+    #[must_use]
+    pub fn for_user(mut self, user: Option<&str>) -> Self {
+        self.acts_for = user.map(str::to_owned);
+        self
     }
 }
 
@@ -67,8 +77,19 @@ pub struct TokenSeen {
 
 impl TokenSeen {
     pub fn of(t: &AccessToken) -> Self {
+        let claims = match claims::decode(expose(t)) {
+            // An opaque token (Google's) is known by what came with it.
+            Err(claims::ClaimsError::Opaque) if t.scopes.is_some() => Ok(claims::from_answer(
+                t.scopes.as_deref().unwrap_or_default(),
+                t.acts_for.as_deref().or(t.user.as_deref()),
+                t.expires_at
+                    .and_then(|e| e.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| d.as_secs()),
+            )),
+            other => other.map_err(|e| e.to_string()),
+        };
         Self {
-            claims: claims::decode(expose(t)).map_err(|e| e.to_string()),
+            claims,
             fetched_at: t.fetched_at,
             expires_at: t.expires_at,
             user: t.user.clone(),
@@ -95,6 +116,8 @@ pub struct Evidence<'a> {
     pub profile: &'a Profile,
     /// Each account's sign-in, by account name (an account not signed in is absent).
     pub sign_ins: Vec<(&'a str, &'a SignInSeen)>,
+    /// A Google service account's sign-ins, one per mailbox user: `(account, user, sign-in)`.
+    pub user_sign_ins: Vec<(&'a str, &'a str, &'a SignInSeen)>,
     /// The reports of the tests that ran.
     pub reports: Vec<&'a Report>,
     /// The set-up steps the set-up script reported done, by account name: what the admin's
@@ -108,6 +131,7 @@ impl<'a> Evidence<'a> {
         Self {
             profile,
             sign_ins: Vec::new(),
+            user_sign_ins: Vec::new(),
             reports: Vec::new(),
             setup_reported: Vec::new(),
             now,
@@ -119,6 +143,18 @@ impl<'a> Evidence<'a> {
             .iter()
             .find(|(a, _)| *a == account)
             .map(|(_, s)| *s)
+    }
+
+    /// The sign-in a target of `account` signing in as `user` used: the user's own (a service
+    /// account's), else the account's.
+    pub fn sign_in_as(&self, account: &str, user: Option<&str>) -> Option<&'a SignInSeen> {
+        user.and_then(|u| {
+            self.user_sign_ins
+                .iter()
+                .find(|(a, who, _)| *a == account && who.eq_ignore_ascii_case(u))
+                .map(|(_, _, s)| *s)
+        })
+        .or_else(|| self.sign_in(account))
     }
 
     /// Whether the set-up script reported this step of the account done.
@@ -141,19 +177,20 @@ impl<'a> Evidence<'a> {
             TargetKind::Pop3 => claims::Service::Pop3,
             TargetKind::Smtp => claims::Service::Smtp,
         };
+        let user = report.user.clone().or_else(|| self.profile_user(target));
         Some(Case {
             ev: self,
             place,
             report: Some(report),
             failure: Some(failure),
             account,
-            sign_in: account.and_then(|a| self.sign_in(&a.name)),
+            sign_in: account.and_then(|a| self.sign_in_as(&a.name, user.as_deref())),
             needs: vec![Need {
                 service,
                 target: report.target.clone(),
             }],
             kind: Some(report.kind),
-            user: report.user.clone().or_else(|| self.profile_user(target)),
+            user,
             target: Some(report.target.clone()),
         })
     }

@@ -50,6 +50,12 @@ pub enum SetupStep {
     ProtocolEnabled(String),
     /// Authenticated SMTP for one sender (its address).
     SmtpAuth(String),
+    /// Google: the OAuth consent screen (audience, test users, scopes) or an admin's app policy.
+    ConsentScreen,
+    /// Google Workspace: domain-wide delegation of the service account's client ID and scope.
+    DomainWideDelegation,
+    /// Google Workspace: one mailbox user (its address) is a user of the domain.
+    DomainUser(String),
 }
 
 /// Another cause the evidence could not rule out, and what would tell it from the chosen one.
@@ -113,7 +119,7 @@ impl Place {
 }
 
 /// A word for a shell command line: quoted when it holds anything but plain characters.
-fn shell_word(s: &str) -> String {
+pub(crate) fn shell_word(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./@:+=".contains(c))

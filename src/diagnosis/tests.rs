@@ -540,7 +540,9 @@ fn an_account_check_lists_what_the_token_lacks_and_the_sign_in_refusal() {
             server_said: "invalid_client: AADSTS7000215: Invalid client secret provided.".into(),
             trace_id: None,
             correlation_id: None,
+            case: None,
         }),
+        acts_for: None,
     });
     let mut ev = Evidence::new(&p, at(T0 + 120));
     ev.sign_ins.push(("A", &failed));

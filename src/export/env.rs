@@ -37,6 +37,9 @@ pub(super) fn export(p: &Profile) -> String {
                 a.device_authorization_url.clone(),
             ),
             ("ISSUER", a.issuer.clone()),
+            // A Google service account: who signs, and with which key (the key is in the keyring).
+            ("CLIENT_EMAIL", a.client_email.clone()),
+            ("PRIVATE_KEY_ID", a.private_key_id.clone()),
         ];
         for (f, v) in optional {
             if let Some(v) = v {

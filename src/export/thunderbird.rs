@@ -267,7 +267,9 @@ fn issuer(a: &Account) -> Option<String> {
                 .as_deref()
                 .unwrap_or(crate::oauth::endpoints::MICROSOFT_AUTHORITY),
         ),
-        Provider::Google => Some("accounts.google.com".to_owned()),
+        Provider::Google => crate::provider::info(Provider::Google)
+            .issuer
+            .map(str::to_owned),
         Provider::Generic => a
             .issuer
             .as_deref()
@@ -317,6 +319,40 @@ mod tests {
             "<tokenURL>https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token</tokenURL>",
         ] {
             assert!(x.contains(want), "{want} missing in\n{x}");
+        }
+    }
+
+    #[test]
+    fn a_google_profile_names_googles_issuer_scope_and_endpoints() {
+        use crate::profile::Flow;
+        for flow in [Flow::Delegated, Flow::AppOnly] {
+            let a = presets::account("G", Provider::Google, flow);
+            let p = Profile {
+                accounts: vec![a],
+                mailboxes: vec![presets::GMAIL_IMAP.mailbox(
+                    "Alice",
+                    Protocol::Imap,
+                    "alice@example.com",
+                    Some("G"),
+                )],
+                transports: vec![presets::GMAIL_SMTP.transport(
+                    "Alice SMTP",
+                    "alice@example.com",
+                    Some("G"),
+                )],
+                ..Profile::default()
+            };
+            let x = export(&p).unwrap();
+            for want in [
+                "<hostname>imap.gmail.com</hostname>",
+                "<hostname>smtp.gmail.com</hostname>",
+                "<issuer>accounts.google.com</issuer>",
+                "<scope>https://mail.google.com/</scope>",
+                "<authURL>https://accounts.google.com/o/oauth2/v2/auth</authURL>",
+                "<tokenURL>https://oauth2.googleapis.com/token</tokenURL>",
+            ] {
+                assert!(x.contains(want), "{flow}: {want} missing in\n{x}");
+            }
         }
     }
 

@@ -100,6 +100,7 @@ fn a_missing_secret_is_unknown_and_a_refusal_critical() {
                 code: None,
                 explanation: None,
                 needs_input,
+                acts_for: None,
             }),
         );
         m

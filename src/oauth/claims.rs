@@ -51,6 +51,10 @@ pub struct Claims {
     /// Seconds since the Unix epoch.
     pub expires: Option<u64>,
     pub issued: Option<u64>,
+    /// Not read from the token (Google's access tokens are opaque) but from the identity
+    /// provider's answer: the scopes granted, the user, the expiry.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub opaque: bool,
 }
 
 #[derive(Deserialize)]
@@ -116,7 +120,20 @@ pub fn decode(token: &str) -> Result<Claims, ClaimsError> {
         object_id: raw.oid,
         expires: raw.exp,
         issued: raw.iat,
+        opaque: false,
     })
+}
+
+/// What is known of an opaque token (Google's): the scopes, user and expiry the identity
+/// provider's answer gave with it.
+pub fn from_answer(scopes: &[String], user: Option<&str>, expires: Option<u64>) -> Claims {
+    Claims {
+        scopes: scopes.to_vec(),
+        user: user.map(str::to_owned),
+        expires,
+        opaque: true,
+        ..Claims::default()
+    }
 }
 
 /// A service a mailbox or transport uses.
@@ -184,6 +201,20 @@ impl Claims {
                 v.join(" ")
             }
         };
+        if self.opaque {
+            out.push((
+                "token",
+                "opaque (not a JWT): what the identity provider said when it gave it".to_owned(),
+            ));
+            out.push(("scopes", list(&self.scopes)));
+            if let Some(u) = &self.user {
+                out.push(("user", u.clone()));
+            }
+            if let Some(exp) = self.expires {
+                out.push(("expires", expiry_words(exp, now)));
+            }
+            return out;
+        }
         out.push((
             "audience",
             if self.audience.is_empty() {
@@ -227,7 +258,8 @@ pub fn expiry_words(exp: u64, now: SystemTime) -> String {
     }
 }
 
-fn span(secs: u64) -> String {
+/// A duration in words: `45 s`, `10 min`, `3 h 5 min`, `2 days`.
+pub fn span(secs: u64) -> String {
     match secs {
         0..60 => format!("{secs} s"),
         60..7200 => format!("{} min", secs / 60),

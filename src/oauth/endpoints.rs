@@ -9,9 +9,9 @@ use super::OAuthError;
 use crate::profile::{Account, Provider};
 
 pub const MICROSOFT_AUTHORITY: &str = "https://login.microsoftonline.com";
-pub const GOOGLE_AUTHORIZE: &str = "https://accounts.google.com/o/oauth2/v2/auth";
-pub const GOOGLE_TOKEN: &str = "https://oauth2.googleapis.com/token";
-pub const GOOGLE_DEVICE: &str = "https://oauth2.googleapis.com/device/code";
+pub const GOOGLE_AUTHORIZE: &str = crate::provider::google::AUTHORIZE_URL;
+pub const GOOGLE_TOKEN: &str = crate::provider::google::TOKEN_URL;
+pub const GOOGLE_DEVICE: &str = crate::provider::google::DEVICE_URL;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {

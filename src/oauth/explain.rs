@@ -68,6 +68,33 @@ pub struct Context<'a> {
     pub provider: Provider,
     /// The client secret sent begins or ends with a space or line break (copied with the line).
     pub secret_has_blanks: bool,
+    /// The scopes asked for.
+    pub scopes: &'a [String],
+    /// Google service accounts: who signs (`client_email`), with which key, for which user.
+    pub client_email: Option<&'a str>,
+    pub key_id: Option<&'a str>,
+    pub user: Option<&'a str>,
+    /// How many seconds this computer's clock is ahead of the identity provider's (its HTTP
+    /// `Date`), when its answer said.
+    pub clock_skew: Option<i64>,
+}
+
+impl<'a> Context<'a> {
+    /// What an account says about itself; the sign-in adds the rest.
+    pub fn of(account: &'a crate::profile::Account) -> Self {
+        Self {
+            tenant: account.tenant.as_deref(),
+            client_id: &account.client_id,
+            flow: account.flow,
+            provider: account.provider,
+            secret_has_blanks: false,
+            scopes: &account.scopes,
+            client_email: account.client_email.as_deref(),
+            key_id: account.private_key_id.as_deref(),
+            user: None,
+            clock_skew: None,
+        }
+    }
 }
 
 /// A refusal explained.
@@ -87,6 +114,9 @@ pub struct Explanation {
     pub server_said: String,
     pub trace_id: Option<String>,
     pub correlation_id: Option<String>,
+    /// What Google's catalogue recognised (the diagnosis names its own kind for it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case: Option<crate::provider::google::Case>,
 }
 
 impl fmt::Display for Explanation {
@@ -339,9 +369,32 @@ fn by_error(error: &str, cx: &Context<'_>) -> (&'static str, &'static str, Strin
 
 /// The cause and fix for an identity provider's refusal.
 pub fn explain(err: &IdpError, cx: &Context<'_>) -> Explanation {
+    let skew = cx
+        .clock_skew
+        .filter(|s| s.abs() >= 60)
+        .map_or_else(String::new, |s| {
+            format!(
+                ": by the time in its answer (HTTP Date), this computer's clock is {} {} Google's",
+                crate::oauth::claims::span(s.unsigned_abs()),
+                if s > 0 { "ahead of" } else { "behind" }
+            )
+        });
+    let scope = if cx.scopes.is_empty() {
+        crate::provider::google::MAIL_SCOPE.to_owned()
+    } else {
+        cx.scopes.join(" ")
+    };
     let fill = |s: &str| {
         s.replace("{tenant}", cx.tenant.unwrap_or("organizations"))
             .replace("{client_id}", cx.client_id)
+            .replace(
+                "{client_email}",
+                cx.client_email.unwrap_or("the service account"),
+            )
+            .replace("{key_id}", cx.key_id.unwrap_or("(unnamed)"))
+            .replace("{user}", cx.user.unwrap_or("the mailbox user"))
+            .replace("{scope}", &scope)
+            .replace("{skew}", &skew)
     };
     // The provider's words may quote the request (the client secret, URL-encoded) or a token:
     // masked, escaped and shortened before they are kept.
@@ -357,7 +410,18 @@ pub fn explain(err: &IdpError, cx: &Context<'_>) -> Explanation {
     };
     let code = err.aadsts();
     let entry = code.and_then(|c| ENTRA.iter().find(|e| e.codes.contains(&c)));
-    let (title, mut cause, fix, ours) = if let Some(e) = entry {
+    let google = (cx.provider == Provider::Google)
+        .then(|| {
+            crate::provider::google::explain(
+                &err.error,
+                err.description.as_deref().unwrap_or_default(),
+                cx.flow == Flow::AppOnly,
+            )
+        })
+        .flatten();
+    let (title, mut cause, fix, ours) = if let Some(r) = google {
+        (r.title.to_owned(), fill(r.cause), fill(r.fix), false)
+    } else if let Some(e) = entry {
         (e.title.to_owned(), fill(e.cause), fill(e.fix), e.ours)
     } else {
         let (t, c, f) = by_error(&err.error, cx);
@@ -378,6 +442,7 @@ pub fn explain(err: &IdpError, cx: &Context<'_>) -> Explanation {
         server_said,
         trace_id: err.trace_id.as_deref().map(said),
         correlation_id: err.correlation_id.as_deref().map(said),
+        case: google.and_then(|r| r.case),
     }
 }
 
@@ -391,6 +456,11 @@ mod tests {
         flow: Flow::AppOnly,
         provider: Provider::Microsoft,
         secret_has_blanks: false,
+        scopes: &[],
+        client_email: None,
+        key_id: None,
+        user: None,
+        clock_skew: None,
     };
 
     #[test]
@@ -489,6 +559,83 @@ mod tests {
         );
         assert!(x.server_said.contains("<JWT: masked>"), "{}", x.server_said);
         assert!(explain(&e, &CX).cause.contains("secret ID"));
+    }
+
+    #[test]
+    fn google_refusals_name_the_console_the_client_id_the_scope_and_the_clock() {
+        let scopes = ["https://mail.google.com/".to_owned()];
+        let cx = Context {
+            tenant: None,
+            client_id: "112233445566778899001",
+            flow: Flow::AppOnly,
+            provider: Provider::Google,
+            scopes: &scopes,
+            client_email: Some("sync@p.iam.gserviceaccount.com"),
+            key_id: Some("k1"),
+            user: Some("alice@example.com"),
+            clock_skew: Some(601),
+            ..CX
+        };
+        let dwd = explain(
+            &IdpError::from_redirect(
+                "unauthorized_client",
+                Some(
+                    "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.",
+                ),
+                None,
+            ),
+            &cx,
+        );
+        assert_eq!(dwd.code, "unauthorized_client");
+        assert_eq!(
+            dwd.case,
+            Some(crate::provider::google::Case::DelegationNotGranted)
+        );
+        assert!(
+            dwd.fix.contains(
+                "Security → Access and data control → API controls → Domain-wide delegation"
+            ) && dwd.fix.contains("Client ID 112233445566778899001")
+                && dwd.fix.contains("the OAuth scope https://mail.google.com/"),
+            "{}",
+            dwd.fix
+        );
+        let clock = explain(
+            &IdpError::from_redirect(
+                "invalid_grant",
+                Some(
+                    "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.",
+                ),
+                None,
+            ),
+            &cx,
+        );
+        assert!(
+            clock
+                .cause
+                .contains("this computer's clock is 10 min ahead of Google's"),
+            "{}",
+            clock.cause
+        );
+        let user = explain(
+            &IdpError::from_redirect("invalid_grant", Some("Invalid email or User ID"), None),
+            &cx,
+        );
+        assert!(user.cause.contains("alice@example.com"), "{}", user.cause);
+        // The same words from a delegated sign-in are a refresh token gone bad.
+        let delegated = Context {
+            flow: Flow::Delegated,
+            ..cx
+        };
+        let gone = explain(
+            &IdpError::from_redirect(
+                "invalid_grant",
+                Some("Token has been expired or revoked."),
+                None,
+            ),
+            &delegated,
+        );
+        assert!(gone.cause.contains("7 days"), "{}", gone.cause);
+        assert_eq!(gone.case, None);
     }
 
     #[test]

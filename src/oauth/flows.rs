@@ -52,6 +52,9 @@ pub struct Request<'a> {
     pub endpoints: &'a Endpoints,
     pub secret: Option<SecretString>,
     pub http: &'a reqwest::Client,
+    /// A refresh token is stored for the account (Google is asked for consent again only
+    /// without one).
+    pub has_refresh_token: bool,
 }
 
 impl Request<'_> {
@@ -100,14 +103,11 @@ impl Request<'_> {
 
     fn context(&self) -> Context<'_> {
         Context {
-            tenant: self.account.tenant.as_deref(),
-            client_id: &self.account.client_id,
-            flow: self.account.flow,
-            provider: self.account.provider,
             secret_has_blanks: self.secret.as_ref().is_some_and(|s| {
                 let s = s.expose_secret();
                 s.trim() != s
             }),
+            ..Context::of(self.account)
         }
     }
 
@@ -256,10 +256,12 @@ pub async fn authorization_code(
         .add_scopes(req.scopes(true))
         .set_pkce_challenge(challenge);
     if req.account.provider == Provider::Google {
-        // Google sends a refresh token only when asked for offline access.
-        auth = auth
-            .add_extra_param("access_type", "offline")
-            .add_extra_param("prompt", "consent");
+        // Google sends a refresh token only when asked for offline access, and again only when
+        // the user consents again: with none stored, ask for both.
+        auth = auth.add_extra_param("access_type", "offline");
+        if !req.has_refresh_token {
+            auth = auth.add_extra_param("prompt", "consent");
+        }
     }
     let (url, state) = auth.url();
     let opened = super::browser::open(url.as_str()).await;
@@ -352,6 +354,9 @@ fn token_set(resp: &Response) -> TokenSet {
             .refresh_token()
             .map(|r| SecretString::from(r.secret().clone())),
         id_token: resp.extra_fields().id_token.clone(),
+        scopes: resp
+            .scopes()
+            .map(|s| s.iter().map(|x| x.to_string()).collect()),
     }
 }
 

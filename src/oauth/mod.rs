@@ -9,6 +9,8 @@ pub mod endpoints;
 pub mod explain;
 pub mod flows;
 pub mod loopback;
+pub mod service_account;
+mod workspace;
 
 use std::collections::HashMap;
 use std::error::Error as _;
@@ -75,6 +77,9 @@ pub struct TokenSet {
     pub expires_at: Option<SystemTime>,
     pub refresh_token: Option<SecretString>,
     pub id_token: Option<String>,
+    /// The scopes granted, when the answer says (Google's tokens are opaque: this is what is
+    /// known of them).
+    pub scopes: Option<Vec<String>>,
 }
 
 /// Progress a person must see during an interactive sign-in.
@@ -107,14 +112,23 @@ pub struct AccessToken {
     /// When it arrived, by this computer's clock (the diagnosis compares it with the token's
     /// own `iat` to see a clock that is off); a cached token keeps its first time.
     pub fetched_at: SystemTime,
+    /// The scopes granted, as the identity provider's answer said (`None`: it did not say).
+    pub scopes: Option<Vec<String>>,
+    /// A Google service account's token: the mailbox user it acts for (the JWT's `sub`).
+    pub acts_for: Option<String>,
 }
 
-/// Hands out access tokens per account: cached, refreshed, or fetched by the account's flow.
-/// Requests for one account wait for each other, so one run never fetches the same token twice.
+/// Where a cached token belongs: the account, and for a Google service account the mailbox user
+/// it acts for (one token per user).
+type SlotKey = (String, Option<String>);
+
+/// Hands out access tokens per account (per account and mailbox user for a service account):
+/// cached, refreshed, or fetched by the account's flow. Requests for one token wait for each
+/// other, so one run never fetches the same token twice.
 pub struct TokenSource {
     http: reqwest::Client,
     secrets: Secrets,
-    slots: std::sync::Mutex<HashMap<String, Arc<Mutex<Option<AccessToken>>>>>,
+    slots: std::sync::Mutex<HashMap<SlotKey, Arc<Mutex<Option<AccessToken>>>>>,
     fetches: AtomicUsize,
     /// `false`: never a browser or device code; a refused refresh is an error (monitoring).
     interactive: bool,
@@ -153,12 +167,25 @@ impl TokenSource {
     }
 
     /// A usable access token for the account: the cached one while it is fresh, else a new one.
+    /// A Google service account needs the mailbox user it acts for: [`TokenSource::token_for`].
     pub async fn token(
         &self,
         account: &Account,
         on_event: &(dyn Fn(FlowEvent) + Send + Sync),
     ) -> Result<AccessToken, OAuthError> {
-        self.get(account, false, on_event).await
+        self.get(account, None, false, on_event).await
+    }
+
+    /// [`TokenSource::token`] to sign in as `user`: a service account gets the token of that user
+    /// (cached per user); other accounts ignore `user` (their token is the signed-in user's or the
+    /// app's, whichever mailbox it opens).
+    pub async fn token_for(
+        &self,
+        account: &Account,
+        user: Option<&str>,
+        on_event: &(dyn Fn(FlowEvent) + Send + Sync),
+    ) -> Result<AccessToken, OAuthError> {
+        self.get(account, user, false, on_event).await
     }
 
     /// A new access token from the identity provider even when a cached one is still fresh: after
@@ -169,21 +196,40 @@ impl TokenSource {
         account: &Account,
         on_event: &(dyn Fn(FlowEvent) + Send + Sync),
     ) -> Result<AccessToken, OAuthError> {
-        self.get(account, true, on_event).await
+        self.get(account, None, true, on_event).await
+    }
+
+    /// [`TokenSource::new_token`] for a service account's mailbox user.
+    pub async fn new_token_for(
+        &self,
+        account: &Account,
+        user: Option<&str>,
+        on_event: &(dyn Fn(FlowEvent) + Send + Sync),
+    ) -> Result<AccessToken, OAuthError> {
+        self.get(account, user, true, on_event).await
     }
 
     async fn get(
         &self,
         account: &Account,
+        user: Option<&str>,
         renew: bool,
         on_event: &(dyn Fn(FlowEvent) + Send + Sync),
     ) -> Result<AccessToken, OAuthError> {
+        let sub = if account.is_service_account() {
+            Some(workspace::mailbox_user(account, user)?)
+        } else {
+            None
+        };
         let slot = {
             let mut slots = self
                 .slots
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            slots.entry(account.name.clone()).or_default().clone()
+            slots
+                .entry((account.name.clone(), sub.clone()))
+                .or_default()
+                .clone()
         };
         let mut cached = slot.lock().await;
         if let Some(t) = cached.as_ref()
@@ -193,19 +239,29 @@ impl TokenSource {
             on_event(FlowEvent::Cached);
             return Ok(t.clone());
         }
-        let token = self.fetch(account, on_event).await?;
+        let token = match &sub {
+            Some(sub) => self.fetch_for_user(account, sub).await?,
+            None => self.fetch(account, on_event).await?,
+        };
         *cached = Some(token.clone());
         Ok(token)
     }
 
-    /// Forgets the account's cached access token and stored refresh token (sign out).
+    /// Forgets the account's cached access tokens and stored refresh token (sign out).
     pub async fn forget(&self, account: &Account) -> Result<(), OAuthError> {
-        let slot = self
-            .slots
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&account.name);
-        if let Some(s) = slot {
+        let gone: Vec<_> = {
+            let mut slots = self
+                .slots
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let keys: Vec<SlotKey> = slots
+                .keys()
+                .filter(|(a, _)| *a == account.name)
+                .cloned()
+                .collect();
+            keys.iter().filter_map(|k| slots.remove(k)).collect()
+        };
+        for s in gone {
             *s.lock().await = None;
         }
         self.secrets.set(
@@ -227,11 +283,12 @@ impl TokenSource {
         };
         let entry = secrets::account_entry(&account.name);
         let secret = self.secrets.client_secret(&entry)?;
-        let req = flows::Request {
+        let mut req = flows::Request {
             account,
             endpoints: &endpoints,
             secret,
             http: &self.http,
+            has_refresh_token: false,
         };
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let set = match account.flow {
@@ -249,10 +306,12 @@ impl TokenSource {
                     return Ok(self.keep(&entry, set));
                 }
                 let refreshed = match stored {
-                    // A refused refresh token (expired, revoked) falls through to a new sign-in.
+                    // A refused refresh token (expired, revoked) falls through to a new sign-in,
+                    // which then asks for consent again (Google: a new refresh token).
                     Some(rt) => flows::refresh(&req, &rt).await.ok(),
                     None => None,
                 };
+                req.has_refresh_token = false;
                 if let Some(set) = refreshed {
                     on_event(FlowEvent::Refreshed);
                     set
@@ -282,6 +341,8 @@ impl TokenSource {
             expires_at: set.expires_at,
             user,
             fetched_at: SystemTime::now(),
+            scopes: set.scopes,
+            acts_for: None,
         }
     }
 }
@@ -311,6 +372,9 @@ pub fn http_builder(
     let mut b = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
+        // reqwest's default too, said here because it matters: a request leaves in one go,
+        // never held by Nagle's algorithm for an ACK the server delays.
+        .tcp_nodelay(true)
         .user_agent(concat!("mailcfg/", env!("CARGO_PKG_VERSION")));
     if let Some(ca) = &tls.ca_file {
         let path = base_dir.map_or_else(|| ca.clone(), |d| d.join(ca));

@@ -37,6 +37,16 @@ impl Target {
     }
 }
 
+/// The name a target signs in as (a mailbox's user, a transport's username), if it has one: a
+/// Google service account's token is asked for this user.
+pub fn sign_in_name(target: &Target) -> Option<String> {
+    match target {
+        Target::Mailbox(m) => Some(m.user.clone()),
+        Target::Transport(t) => t.username.clone(),
+    }
+    .filter(|u| !u.trim().is_empty())
+}
+
 /// How a target signs in: XOAUTH2 with its account's token (`token`, got by the caller), else a
 /// password from the keyring, else not at all (the test stops before sign-in).
 pub fn credential(

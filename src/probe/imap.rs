@@ -7,8 +7,8 @@
 //! reply in Debug form, so the server's line itself is taken from the transcript. Capabilities are
 //! read from the transcript too (the greeting's `[CAPABILITY …]`, or a `* CAPABILITY` line).
 
-use async_imap::Client;
 use async_imap::error::Error as ImapError;
+use async_imap::{Client, imap_proto};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::net::Conn;
@@ -245,20 +245,36 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
         }
     }
 
-    // Logout.
-    let s = run.begin(Step::Logout);
-    match run.timed(session.logout()).await {
-        Some(Ok(())) => run.ok(&s, run.reply(&s)),
-        None => {
-            let detail = format!("no answer to LOGOUT within {}", run.secs());
-            run.end(&s, Status::Warning, detail);
-        }
-        Some(Err(_)) => {
-            let detail = format!("LOGOUT: {}", run.reply(&s));
-            run.end(&s, Status::Warning, detail);
-        }
-    }
+    logout(run, &mut session).await;
     Some(())
+}
+
+/// LOGOUT, and its answer only if it comes at once (`Run::logout_grace`); then the connection
+/// is closed (dropped).
+async fn logout(run: &mut Run<'_>, session: &mut async_imap::Session<Stream>) {
+    let s = run.begin(Step::Logout);
+    let grace = run.logout_grace();
+    if !matches!(run.timed(session.run_command("LOGOUT")).await, Some(Ok(_))) {
+        run.end(&s, Status::Warning, "LOGOUT could not be sent");
+        return;
+    }
+    let answer = async {
+        loop {
+            match session.read_response().await {
+                Ok(Some(r)) if matches!(r.parsed(), imap_proto::Response::Done { .. }) => {
+                    return true;
+                }
+                Ok(Some(_)) => {}
+                _ => return false,
+            }
+        }
+    };
+    let answered = tokio::time::timeout(grace, answer).await.unwrap_or(false);
+    let line = answered.then(|| run.reply(&s));
+    let ok = line
+        .as_deref()
+        .is_some_and(|l| l.split(' ').nth(1) == Some("OK"));
+    run.logout_done(&s, "LOGOUT sent", line, ok, grace);
 }
 
 fn lost(e: &ImapError) -> bool {

@@ -13,14 +13,15 @@
 //! dropping its future. A failure is kept as a typed [`Failure`] (the step and its [`Symptom`]);
 //! what it means, with everything else the run saw, is `crate::diagnosis`'s job.
 //!
-//! Round trips on a success, after TCP and TLS and the greeting (the test `round_trips_are_few`
-//! checks them): IMAP 3 (AUTHENTICATE with SASL-IR, EXAMINE, LOGOUT; the capabilities come with
-//! the greeting); POP3 5 (CAPA, AUTH, the SASL string on its own line as Exchange requires, STAT,
-//! QUIT); SMTP 5 (EHLO, AUTH with the initial response, MAIL FROM + RCPT TO + RSET pipelined where
-//! offered, QUIT), one more when the AUTH line would pass 500 octets (a real token does: the
-//! string then follows the server's `334`). STARTTLS adds the command, the handshake and a second
-//! capability request. On loopback, IMAP, POP3 and SMTP tested at once take 76 ms (median of 20,
-//! the ignored test `full_profile_median_of_20`).
+//! Round trips on a success, after TCP and TLS and the greeting (the tests `round_trips_are_few`
+//! and tests/probe_wire.rs check them): IMAP 2 (AUTHENTICATE with SASL-IR, EXAMINE; the
+//! capabilities come with the greeting); POP3 4 (CAPA, AUTH, the SASL string on its own line as
+//! Exchange requires, STAT); SMTP 3 (EHLO, AUTH with the initial response, MAIL FROM + RCPT TO +
+//! RSET + QUIT pipelined where offered), one more when the AUTH line would pass 500 octets (a
+//! real token does: the string then follows the server's `334`). LOGOUT and QUIT are sent but
+//! not waited for ([`Run::logout_grace`]). STARTTLS adds the command, the handshake and a second
+//! capability request. Each command leaves in one write (`wire`), on sockets with TCP_NODELAY
+//! (`net::connect`); docs/probe.md, "On the wire".
 
 pub mod batch;
 mod cert;
@@ -31,9 +32,11 @@ mod message;
 mod net;
 mod pop3;
 mod sasl;
+mod send;
 mod smtp;
 pub mod symptom;
 mod transcript;
+mod wire;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -48,9 +51,11 @@ use crate::profile::{Encryption, Mailbox, Protocol, Transport};
 pub use cert::Summary as CertSummary;
 
 /// Gets the slow first-use work of TLS done on threads of its own while the caller signs in:
-/// AWS-LC seeds its random number generator at first use from a CPU-jitter source (about 30 ms of
-/// CPU, BENCHMARKS.md section 1), and the verifier reads and parses every system root. Otherwise
-/// both land in the first test's TLS step. Call it as `mailcfg test` or the window starts.
+/// AWS-LC sets up its random number generator at first use (20–80 ms of CPU with its CPU-jitter
+/// source, which this repository builds without: `.cargo/config.toml`, BENCHMARKS.md "The crypto
+/// provider"; next to nothing now), and the verifier reads and parses every system root.
+/// Otherwise both land in the first test's TLS step. Call it as `mailcfg test` or the window
+/// starts.
 pub fn warm_up(ca_file: Option<PathBuf>) {
     std::thread::spawn(|| {
         let mut seed = [0u8; 1];
@@ -385,6 +390,9 @@ pub async fn test_transport(
     run.finish()
 }
 
+/// The most a test waits for the answer to LOGOUT or QUIT ([`Run::logout_grace`]).
+const ANSWER_GRACE: Duration = Duration::from_millis(10);
+
 /// Where to connect (the host, port and encryption of a [`Target`]).
 pub(crate) struct Endpoint<'a> {
     pub host: &'a str,
@@ -548,6 +556,51 @@ impl<'a> Run<'a> {
             .unwrap_or_else(|| "(no reply)".to_owned())
     }
 
+    /// How long to wait for the answer to LOGOUT or QUIT, which proves nothing the test needs:
+    /// up to [`ANSWER_GRACE`] where this server's quickest answer so far came within half of it
+    /// (loopback, a LAN), so that the transcript shows it at next to no cost; not at all where an
+    /// answer costs a round trip over a real network.
+    pub(crate) fn logout_grace(&self) -> Duration {
+        match self.rec.quickest_answer() {
+            Some(d) if d * 2 <= ANSWER_GRACE => ANSWER_GRACE,
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// Ends the Logout step after the command was sent (`sent`: "QUIT sent", …) and its answer
+    /// waited for `grace` (see [`Self::logout_grace`]): `answer` is the server's line if it
+    /// came; `ok`, whether it agreed.
+    pub(crate) fn logout_done(
+        &mut self,
+        s: &Started,
+        sent: &str,
+        answer: Option<String>,
+        ok: bool,
+        grace: Duration,
+    ) {
+        let (status, detail) = match answer {
+            Some(line) => (
+                if ok { Status::Ok } else { Status::Warning },
+                format!("{sent}; answered: {line}"),
+            ),
+            None if grace.is_zero() => (
+                Status::Ok,
+                format!(
+                    "{sent}; the connection was closed without waiting for the answer (an answer takes about {} ms here, and proves nothing more)",
+                    self.rec.quickest_answer().map_or(0, |d| d.as_millis())
+                ),
+            ),
+            None => (
+                Status::Ok,
+                format!(
+                    "{sent}; no answer within {} ms, so the connection was closed without it (it proves nothing more)",
+                    grace.as_millis()
+                ),
+            ),
+        };
+        self.end(s, status, detail);
+    }
+
     /// Marks steps that did not run because an earlier one failed.
     pub(crate) fn skip(&mut self, steps: &[Step]) {
         self.skip_because(steps, "not run: an earlier step failed");
@@ -687,10 +740,7 @@ impl<'a> Run<'a> {
             // Each address gets an equal share of the time left, so a silent first address
             // (an IPv6 route that drops packets) leaves time for the next.
             let share = count - u32::try_from(i).unwrap_or(0);
-            match self
-                .timed_share(tokio::net::TcpStream::connect(addr), share)
-                .await
-            {
+            match self.timed_share(net::connect(*addr), share).await {
                 Some(Ok(stream)) => {
                     tcp = Some((*addr, stream, started.elapsed()));
                     break;

@@ -309,17 +309,19 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
         ),
     );
 
-    // QUIT.
+    // QUIT, and its answer only if it comes at once (`Run::logout_grace`).
     let s = run.begin(Step::Logout);
-    let quit = async {
-        io.send(&Line::verb("QUIT")).await.ok()?;
-        io.read_line().await.ok()
-    };
-    match run.timed(quit).await {
-        Some(Some(r)) if r.starts_with("+OK") => run.ok(&s, r),
-        Some(Some(r)) => run.end(&s, Status::Warning, format!("QUIT: {r}")),
-        _ => run.end(&s, Status::Warning, "no answer to QUIT"),
+    let grace = run.logout_grace();
+    if !matches!(run.timed(io.send(&Line::verb("QUIT"))).await, Some(Ok(()))) {
+        run.end(&s, Status::Warning, "QUIT could not be sent");
+        return Some(());
     }
+    let answer = tokio::time::timeout(grace, io.read_line())
+        .await
+        .ok()
+        .and_then(Result::ok);
+    let ok = answer.as_deref().is_some_and(|r| r.starts_with("+OK"));
+    run.logout_done(&s, "QUIT sent", answer, ok, grace);
     Some(())
 }
 

@@ -11,7 +11,6 @@
 //! dot-stuffed here for DATA.
 
 use super::lines::{Line, Lines, ReadError};
-use super::message::{mail_from, rcpt_to, test_message};
 use super::net::Conn;
 use super::sasl;
 use super::symptom::Symptom;
@@ -19,20 +18,20 @@ use super::{Credential, Endpoint, Run, Started, Status, Step, read_failure, time
 use crate::profile::Encryption;
 
 /// One SMTP reply: its code and its lines (text after the code).
-struct Reply {
-    code: u16,
+pub(super) struct Reply {
+    pub(super) code: u16,
     lines: Vec<String>,
 }
 
 impl Reply {
-    fn last(&self) -> String {
+    pub(super) fn last(&self) -> String {
         format!(
             "{} {}",
             self.code,
             self.lines.last().map_or("", String::as_str)
         )
     }
-    fn positive(&self) -> bool {
+    pub(super) fn positive(&self) -> bool {
         (200..400).contains(&self.code)
     }
 }
@@ -69,7 +68,12 @@ async fn raw_reply(
     None
 }
 
-async fn reply(run: &mut Run<'_>, s: &Started, io: &mut Lines, what: &str) -> Option<Reply> {
+pub(super) async fn reply(
+    run: &mut Run<'_>,
+    s: &Started,
+    io: &mut Lines,
+    what: &str,
+) -> Option<Reply> {
     let lines = match raw_reply(run, s, io, what).await? {
         Ok(l) => l,
         Err(e) => {
@@ -97,7 +101,13 @@ async fn reply(run: &mut Run<'_>, s: &Started, io: &mut Lines, what: &str) -> Op
     Some(Reply { code, lines: texts })
 }
 
-async fn send(run: &mut Run<'_>, s: &Started, io: &mut Lines, lines: &[Line]) -> Option<()> {
+/// `lines` in one write (a pipelined group, or one command).
+pub(super) async fn send(
+    run: &mut Run<'_>,
+    s: &Started,
+    io: &mut Lines,
+    lines: &[Line],
+) -> Option<()> {
     match run.timed(io.send_all(lines)).await {
         Some(Ok(())) => Some(()),
         Some(Err(e)) => {
@@ -113,7 +123,7 @@ async fn send(run: &mut Run<'_>, s: &Started, io: &mut Lines, lines: &[Line]) ->
 }
 
 /// A command and its reply; a negative reply fails the step with the reply verbatim.
-async fn command(
+pub(super) async fn command(
     run: &mut Run<'_>,
     s: &Started,
     io: &mut Lines,
@@ -336,20 +346,10 @@ async fn session(run: &mut Run<'_>, t: &Endpoint<'_>, cred: &Credential, conn: C
         );
     }
 
-    // Send: MAIL FROM and RCPT TO, then RSET, or a short message.
-    send_step(run, t, cred, &caps, &mut io).await?;
-
-    // QUIT.
-    let s = run.begin(Step::Logout);
-    let quit = async {
-        io.send(&Line::verb("QUIT")).await.ok()?;
-        io.read_line().await.ok()
-    };
-    match run.timed(quit).await {
-        Some(Some(r)) if r.starts_with("221") => run.ok(&s, r),
-        Some(Some(r)) => run.end(&s, Status::Warning, format!("QUIT: {r}")),
-        _ => run.end(&s, Status::Warning, "no answer to QUIT"),
-    }
+    // Send: MAIL FROM and RCPT TO, then RSET, or a short message; then QUIT (send.rs).
+    let pipelined = caps.iter().any(|c| c == "PIPELINING");
+    super::send::send_step(run, t, cred, pipelined, &mut io).await?;
+    super::send::quit(run, &mut io, pipelined).await;
     Some(())
 }
 
@@ -385,117 +385,6 @@ async fn auth_login(
         return None;
     }
     run.ok(s, format!("LOGIN accepted: {}", r.last()));
-    Some(())
-}
-
-/// MAIL FROM and RCPT TO with the user's own address, then RSET (pipelined in one round trip
-/// where the server offers PIPELINING); with `send_to`, a short message through DATA instead, since
-/// Exchange reports a mailbox it may not use only at the end of DATA. Both addresses are
-/// [`lettre::Address`]es: a sender that is not one is refused before anything is sent.
-async fn send_step(
-    run: &mut Run<'_>,
-    t: &Endpoint<'_>,
-    cred: &Credential,
-    caps: &[String],
-    io: &mut Lines,
-) -> Option<()> {
-    let s = run.begin(Step::Send);
-    let sender = cred.user().unwrap_or(&run.sender).to_owned();
-    let from = if sender.is_empty() {
-        None
-    } else {
-        match crate::profile::mail_address(&sender) {
-            Ok(a) => Some(a),
-            // A password's login name that is no address (`apikey`): nothing to send from.
-            Err(_) if matches!(cred, Credential::Password { .. }) => {
-                let detail = format!(
-                    "not checked: the login name \"{}\" is no mail address to send from (MAIL FROM needs one)",
-                    crate::profile::shown(&sender)
-                );
-                run.end(&s, Status::Skipped, detail);
-                return Some(());
-            }
-            Err(why) => {
-                let detail = format!(
-                    "not sent: the sender \"{}\" {why}",
-                    crate::profile::shown(&sender)
-                );
-                run.fail(&s, detail, &Symptom::Other);
-                return None;
-            }
-        }
-    };
-    let mail = mail_from(from.as_ref());
-    let Some(to) = run.opts.send_to.clone() else {
-        let Some(from) = from else {
-            let detail =
-                "no address to check: the transport has no username and no --send-to was given";
-            run.end(&s, Status::Skipped, detail);
-            return Some(());
-        };
-        let rcpt = rcpt_to(&from);
-        if caps.iter().any(|c| c == "PIPELINING") {
-            send(run, &s, io, &[mail, rcpt, Line::verb("RSET")]).await?;
-            for what in ["MAIL FROM", "RCPT TO", "RSET"] {
-                let r = reply(run, &s, io, what).await?;
-                if !r.positive() {
-                    let line = r.last();
-                    run.fail(&s, format!("{what}: {line}"), &Symptom::reply(line.clone()));
-                    return None;
-                }
-            }
-            run.ok(
-                &s,
-                format!(
-                    "MAIL FROM / RCPT TO <{from}> accepted, then RSET (nothing sent; pipelined)"
-                ),
-            );
-        } else {
-            command(run, &s, io, &mail, "MAIL FROM").await?;
-            command(run, &s, io, &rcpt, "RCPT TO").await?;
-            command(run, &s, io, &Line::verb("RSET"), "RSET").await?;
-            run.ok(
-                &s,
-                format!("MAIL FROM / RCPT TO <{from}> accepted, then RSET (nothing sent)"),
-            );
-        }
-        return Some(());
-    };
-    let message = match test_message(from.as_ref(), &to, t) {
-        Ok(m) => m,
-        Err(e) => {
-            run.fail(
-                &s,
-                format!("cannot build the test message: {e}"),
-                &Symptom::Other,
-            );
-            return None;
-        }
-    };
-    command(run, &s, io, &mail, "MAIL FROM").await?;
-    command(run, &s, io, &rcpt_to(&to), "RCPT TO").await?;
-    command(run, &s, io, &Line::verb("DATA"), "DATA").await?;
-    if !matches!(run.timed(io.send_raw(&message)).await, Some(Ok(()))) {
-        run.fail(&s, "could not send the message body", &Symptom::Closed);
-        return None;
-    }
-    let r = reply(run, &s, io, "the end of DATA").await?;
-    if !r.positive() {
-        let line = r.last();
-        run.fail(
-            &s,
-            format!("end of DATA: {line}"),
-            &Symptom::reply(line.clone()),
-        );
-        return None;
-    }
-    run.ok(
-        &s,
-        format!(
-            "MAIL FROM / RCPT TO <{to}> / DATA: message accepted: {}",
-            r.last()
-        ),
-    );
     Some(())
 }
 

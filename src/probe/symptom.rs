@@ -68,6 +68,11 @@ pub enum Symptom {
     NotConnected {
         reply: String,
     },
+    /// Gmail: IMAP or POP is switched off for this user or the whole domain (`[ALERT] Your
+    /// account is not enabled for IMAP use`, `IMAP access is disabled for your domain`).
+    ProtocolDisabled {
+        reply: String,
+    },
     /// The server could not check the credentials right now (its identity provider failed).
     TemporaryAuthFailure {
         reply: String,
@@ -158,6 +163,7 @@ impl Symptom {
             | S::NotAuthenticatedToSend { reply }
             | S::SendAsDenied { reply }
             | S::NotConnected { reply }
+            | S::ProtocolDisabled { reply }
             | S::TemporaryAuthFailure { reply }
             | S::TlsRequired { reply }
             | S::PasswordRefused { reply }
@@ -191,6 +197,7 @@ impl Symptom {
             | S::NotAuthenticatedToSend { reply }
             | S::SendAsDenied { reply }
             | S::NotConnected { reply }
+            | S::ProtocolDisabled { reply }
             | S::TemporaryAuthFailure { reply }
             | S::TlsRequired { reply }
             | S::PasswordRefused { reply }
@@ -227,6 +234,13 @@ pub fn refine(kind: TargetKind, step: Step, symptom: Symptom) -> Symptom {
         || has("mailbox logon failure")
     {
         return Symptom::NotConnected { reply };
+    }
+    if has("not enabled for imap")
+        || has("not enabled for pop")
+        || has("imap access is disabled")
+        || has("pop access is disabled")
+    {
+        return Symptom::ProtocolDisabled { reply };
     }
     if has("smtpclientauthentication is disabled") || has("smtp_auth_disabled") {
         let scope = if has("for the mailbox") {
@@ -412,6 +426,18 @@ mod tests {
                 "tls_required",
             ),
             (Imap, A, "A1 NO LOGIN failed.", "password_refused"),
+            (
+                Imap,
+                A,
+                "A1 NO [ALERT] Your account is not enabled for IMAP use. Please visit your Gmail settings page and enable your account for IMAP access. (Failure)",
+                "protocol_disabled",
+            ),
+            (
+                Imap,
+                A,
+                "A1 NO [ALERT] IMAP access is disabled for your domain. Please contact your domain administrator for questions about this feature. (Failure)",
+                "protocol_disabled",
+            ),
             (Imap, A, "A01 NO AUTHENTICATE failed.", "auth_refused"),
             (
                 Pop3,

@@ -17,10 +17,11 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::wire::OneWrite;
 use super::{Dir, TranscriptLine};
 
 /// A server line longer than this (binary, or endless data) is cut into pieces. Lines we send are
@@ -252,6 +253,28 @@ impl Recorder {
         self.with(|l| l.since(from))
     }
 
+    /// The quickest answer so far: the least time from a line sent to the next line received (a
+    /// round trip plus the server's least work), which tells how long an answer to LOGOUT takes.
+    pub(crate) fn quickest_answer(&self) -> Option<Duration> {
+        self.with(|l| {
+            let mut sent_at = None;
+            let mut best: Option<Duration> = None;
+            for t in &l.lines {
+                match t.dir {
+                    Dir::Sent => sent_at = Some(t.at),
+                    Dir::Received => {
+                        if let Some(at) = sent_at.take() {
+                            let d = t.at.saturating_sub(at);
+                            best = Some(best.map_or(d, |b| b.min(d)));
+                        }
+                    }
+                    Dir::Info => {}
+                }
+            }
+            best
+        })
+    }
+
     /// The last line the server sent since `from`, as shown (masked).
     pub(crate) fn last_received(&self, from: usize) -> Option<String> {
         self.with(|l| {
@@ -294,19 +317,24 @@ fn printable(line: &[u8]) -> String {
     crate::redact::escape(&String::from_utf8_lossy(trimmed), false)
 }
 
-/// A connection whose bytes are recorded in both directions.
+/// A connection whose bytes are recorded in both directions, and whose writes leave at each
+/// flush as one write ([`OneWrite`]: one command, one TLS record).
 pub(crate) struct Recorded<S> {
-    inner: S,
+    inner: OneWrite<S>,
     rec: Recorder,
 }
 
 impl<S> Recorded<S> {
     pub(crate) fn new(inner: S, rec: Recorder) -> Self {
-        Self { inner, rec }
+        Self {
+            inner: OneWrite::new(inner),
+            rec,
+        }
     }
+    /// The connection below (after a flush: what was written and not flushed is dropped).
     pub(crate) fn into_inner(self) -> S {
         self.rec.flush();
-        self.inner
+        self.inner.into_inner()
     }
 }
 

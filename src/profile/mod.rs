@@ -4,6 +4,7 @@
 
 pub mod ca;
 mod file;
+mod google;
 mod locate;
 pub mod presets;
 mod validate;
@@ -63,6 +64,31 @@ impl Profile {
     pub fn account(&self, name: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.name == name)
     }
+
+    /// The users the account's mailboxes, then transports, sign in as (a service account's
+    /// tokens are for them), in order, without empty ones or repeats.
+    pub fn users_of(&self, account: &str) -> Vec<String> {
+        let of = |a: &Option<String>| a.as_deref() == Some(account);
+        let mut out: Vec<String> = Vec::new();
+        let names = self
+            .mailboxes
+            .iter()
+            .filter(|m| of(&m.account))
+            .map(|m| m.user.clone())
+            .chain(
+                self.transports
+                    .iter()
+                    .filter(|t| of(&t.account))
+                    .filter_map(|t| t.username.clone()),
+            );
+        for u in names {
+            let u = u.trim().to_owned();
+            if !u.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(&u)) {
+                out.push(u);
+            }
+        }
+        out
+    }
 }
 
 /// A connected account: an OAuth2 application registration that hands out tokens.
@@ -99,6 +125,23 @@ pub struct Account {
     pub device_authorization_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
+    /// Google app-only: the service account's address (`client_email` of its JSON key), the
+    /// issuer of the JWT it signs. The key itself is in the keyring; its token endpoint
+    /// (`token_uri`) is `token_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_email: Option<String>,
+    /// Google app-only: the ID of the service account's key (`private_key_id`), sent as the
+    /// JWT's `kid` and compared with the key in the keyring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key_id: Option<String>,
+}
+
+impl Account {
+    /// A Google service account with domain-wide delegation: it signs a JWT for each mailbox
+    /// user and gets that user's token.
+    pub fn is_service_account(&self) -> bool {
+        self.provider == Provider::Google && self.flow == Flow::AppOnly
+    }
 }
 
 /// An SMTP server that sends mail.

@@ -10,16 +10,11 @@ pub const MS_DELEGATED_SCOPES: &[&str] = &[
     "https://outlook.office.com/SMTP.Send",
     "offline_access",
 ];
-pub const GOOGLE_SCOPE: &str = "https://mail.google.com/";
+pub const GOOGLE_SCOPE: &str = crate::provider::google::MAIL_SCOPE;
 
-/// The scopes a new account of this kind asks for.
+/// The scopes a new account of this kind asks for (the provider table's).
 pub fn scopes(provider: Provider, flow: Flow) -> Vec<&'static str> {
-    match (provider, flow) {
-        (Provider::Microsoft, Flow::AppOnly) => vec![MS_APP_ONLY_SCOPE],
-        (Provider::Microsoft, _) => MS_DELEGATED_SCOPES.to_vec(),
-        (Provider::Google, _) => vec![GOOGLE_SCOPE],
-        (Provider::Generic, _) => Vec::new(),
-    }
+    (crate::provider::info(provider).scopes)(flow).to_vec()
 }
 
 /// A server preset: one mail service of one provider.
@@ -49,9 +44,9 @@ pub const MICROSOFT365_POP3: Server = server(
     995,
     Encryption::Tls,
 );
-pub const GMAIL_SMTP: Server = server("Gmail SMTP", "smtp.gmail.com", 587, Encryption::StartTls);
-pub const GMAIL_IMAP: Server = server("Gmail IMAP", "imap.gmail.com", 993, Encryption::Tls);
-pub const GMAIL_POP3: Server = server("Gmail POP3", "pop.gmail.com", 995, Encryption::Tls);
+pub const GMAIL_SMTP: Server = crate::provider::google::SMTP;
+pub const GMAIL_IMAP: Server = crate::provider::google::IMAP;
+pub const GMAIL_POP3: Server = crate::provider::google::POP3;
 // Outlook.com (personal accounts) shares Microsoft 365's hosts; Microsoft does not answer on 465.
 pub const OUTLOOK_COM_SMTP: Server = server(
     "Outlook.com SMTP",
@@ -177,6 +172,8 @@ pub fn account(name: &str, provider: Provider, flow: Flow) -> Account {
         token_url: None,
         device_authorization_url: None,
         issuer: None,
+        client_email: None,
+        private_key_id: None,
     }
 }
 

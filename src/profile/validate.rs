@@ -128,13 +128,14 @@ pub fn validate(profile: &Profile, base_dir: Option<&Path>) -> Vec<Finding> {
     }
     check_transports(profile, &mut out);
     check_mailboxes(profile, &mut out);
+    super::google::check(profile, &mut out);
     check_settings(profile, base_dir, &mut out);
     super::values::check_text(profile, &mut out);
     out
 }
 
 /// The path of one field of one entry, e.g. `mailboxes[1].port`.
-fn at(section: &str, i: usize, field: &str) -> Vec<Seg> {
+pub(super) fn at(section: &str, i: usize, field: &str) -> Vec<Seg> {
     vec![
         Seg::Key(section.into()),
         Seg::Index(i),
@@ -344,7 +345,11 @@ fn check_account(a: &Account, here: &dyn Fn(&str) -> Vec<Seg>, out: &mut Vec<Fin
         out.push(Finding::error(
             here("client_id"),
             format!("{who} has no client ID"),
-            "copy the OAuth client ID from your provider's console",
+            if a.is_service_account() {
+                "import the service account's JSON key (it carries the client ID), or copy the service account's Unique ID from Google Cloud → IAM & Admin → Service accounts"
+            } else {
+                "copy the OAuth client ID from your provider's console"
+            },
         ));
     }
     check_scopes(a, here, &who, out);
@@ -412,7 +417,10 @@ fn check_scopes(a: &Account, here: &dyn Fn(&str) -> Vec<Seg>, who: &str, out: &m
         ));
         return;
     }
-    if a.flow == Flow::AppOnly && !a.scopes.iter().any(|s| s.ends_with("/.default")) {
+    if a.provider == Provider::Microsoft
+        && a.flow == Flow::AppOnly
+        && !a.scopes.iter().any(|s| s.ends_with("/.default"))
+    {
         out.push(Finding::error(
             here("scopes"),
             format!("{who}: app-only (client credentials) scopes must be a resource's `/.default`"),

@@ -48,6 +48,8 @@ pub enum Kind {
 
 /// A changed part of the profile, as a form drew it: the whole item, so that the consequences
 /// (a renamed account's references, a new protocol's port) are worked out in one place.
+// An edit carries the whole item (an account is the largest); a few a frame make its size no matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Edit {
     Account(usize, Account),

@@ -371,6 +371,7 @@ fn path_prompt(ui: &mut egui::Ui, prompt: &mut PathPrompt, esc: bool) -> Actions
         Pick::Import => "Import",
         Pick::Export => "Export to",
         Pick::CaFile => "CA certificate (PEM)",
+        Pick::ServiceAccountKey => "Service account key (JSON)",
     };
     ui.heading(title);
     ui.add(

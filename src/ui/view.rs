@@ -21,6 +21,8 @@ pub struct Input {
     pub send_to: String,
     /// "Set it up for me…" of one account, while open.
     pub setup: Option<super::screens::setup::SetupView>,
+    /// The mailbox user each Google service account's token is got for ("Get token for").
+    pub sign_in_user: HashMap<String, String>,
 }
 
 /// Where secrets are kept, for what the screens say about them.

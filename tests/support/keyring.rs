@@ -30,7 +30,9 @@ pub async fn with_keyring(home: &Path, bin: &str, script: &str, env: &[(&str, &s
     .env("HOME", home)
     .env("MAILCFG", bin)
     .env_remove("MAILCFG_CLIENT_SECRET")
-    .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    .env_remove("MAILCFG_SERVICE_ACCOUNT_KEY")
+    .env_remove("DBUS_SESSION_BUS_ADDRESS")
+    .env_remove("BROWSER");
     for (k, v) in env {
         c.env(k, v);
     }

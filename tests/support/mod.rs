@@ -25,11 +25,12 @@
 //! - Methods: `ca_file()`, `untrusted_ca()`, `authority()`, `dovecot_log()` (path),
 //!   `dovecot_log_text()`, `dovecot_pid()`, `dir()`, `deliver(user, rfc822)` (seeds a message),
 //!   `make_mailbox_unreachable(user)`.
+//! - `split_front()`: a [`split::SplitFront`] (each reply line its own write, no TCP_NODELAY).
 //! - Modules: [`fake`] (misbehaving servers for fault injection: floods, trickles, echoes, an
 //!   HTTP server with one answer), [`child`] (the `mailcfg` binary as a child: time limit, peak
 //!   memory, stdout to /dev/full or a closed pipe, SIGINT), [`http`] (tiny HTTP client for the
-//!   IdP), [`tls`] (rustls client: connect, STARTTLS upgrade, read_line), [`idp`] (configuration
-//!   types, [`idp::MsError`], [`idp::defaults`]).
+//!   IdP), [`tls`] (rustls client: connect, STARTTLS upgrade, read_line), [`split`] (the
+//!   split-write front), [`idp`] (configuration types, [`idp::MsError`], [`idp::defaults`]).
 //!
 //! Each instance has its own tempdir, ports and Dovecot `instance_name`; any number run side by
 //! side. Dropping [`TestServers`] kills Dovecot (by pid, SIGKILL, then reaps it), stops the IdP and
@@ -47,6 +48,7 @@ pub mod idp;
 pub mod keyring;
 pub mod pki;
 pub mod sink;
+pub mod split;
 pub mod tls;
 pub mod web;
 
@@ -224,6 +226,18 @@ impl TestServers {
     /// The tempdir holding PKI, configuration, log and homes.
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Starts a [`split::SplitFront`] before this Dovecot: IMAP (implicit TLS) and submission
+    /// (STARTTLS) that write each reply line separately, without TCP_NODELAY.
+    pub async fn split_front(&self) -> Result<split::SplitFront> {
+        let (cert, key) = self.server_cert_and_key();
+        split::SplitFront::start(
+            self.ports.imap,
+            self.ports.submission,
+            tls::acceptor(cert, key)?,
+        )
+        .await
     }
 
     /// Drops an RFC 822 message into `user`'s INBOX (Maildir `new/`), as if delivered.

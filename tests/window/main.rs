@@ -9,7 +9,9 @@
 //! - `layout.rs`: 800×600 to 1920×1080, the transcript and long greetings;
 //! - `discover.rs`: "Start from an e-mail address" (issue 14), against DNS, the identity provider
 //!   and Dovecot;
-//! - `setup.rs`: "Set it up for me…" (issue 20), the script and its pasted result.
+//! - `setup.rs`: "Set it up for me…" (issue 20), the script and its pasted result;
+//! - `google.rs`: Google's account form (issue 16): a service account's key imported, a token per
+//!   user, Gmail's Desktop app secret.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -22,6 +24,7 @@ mod support;
 mod discover;
 mod fields;
 mod files;
+mod google;
 mod layout;
 mod real;
 mod results;

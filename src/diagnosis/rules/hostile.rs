@@ -5,7 +5,7 @@
 use super::network::ports;
 use super::{Case, proven};
 use crate::diagnosis::Found;
-use crate::probe::Symptom;
+use crate::probe::{Symptom, TargetKind};
 
 pub(super) fn server_flooded(case: &Case<'_>) -> Option<Found> {
     let Some(Symptom::Flood { lines, bytes }) = case.symptom() else {
@@ -35,11 +35,19 @@ pub(super) fn greeting_refused(case: &Case<'_>) -> Option<Found> {
     let Some(Symptom::GreetingRefused { reply }) = case.symptom() else {
         return None;
     };
+    // What the refusal means, in the words of the protocol that sent it.
+    let meaning = match case.kind {
+        Some(TargetKind::Smtp) => {
+            " (554: this address is blocked or the service is off; 421: the server is busy or shutting down)"
+        }
+        Some(TargetKind::Imap) => " (IMAP's BYE: the server closes at once)",
+        _ => "",
+    };
     Some(proven(
         case,
         "The server refuses this connection".into(),
         format!(
-            "The server answered the connection with a refusal instead of a greeting: {reply}. It takes no session from this computer (SMTP 554: this address is blocked or the service is off; 421: the server is busy or shutting down)."
+            "The server answered the connection with a refusal instead of a greeting: {reply}. It takes no session from this computer{meaning}."
         ),
         "Check that this is the right server and port; if it is, ask its administrator whether this computer's address is allowed, or try again later.".into(),
         Vec::new(),
@@ -56,7 +64,15 @@ pub(super) fn unsafe_value(case: &Case<'_>) -> Option<Found> {
         format!(
             "The {what} contains a line break or another control character: in a protocol line it would end the command and start one of its own, so the test sent nothing."
         ),
-        "Correct the value in the profile: `mailcfg validate` names the field.".into(),
+        match case.place {
+            crate::diagnosis::Place::Cli { profile } => format!(
+                "Correct the value in the profile: `mailcfg validate {}` names the field.",
+                crate::diagnosis::shell_word(profile)
+            ),
+            crate::diagnosis::Place::Window => {
+                "Correct the value: the form shows it at its field.".to_owned()
+            }
+        },
         Vec::new(),
     ))
 }

@@ -7,6 +7,7 @@
 // `case` and `cause` are the two words of this domain; they stay.
 #![allow(clippy::similar_names)]
 
+mod google;
 mod hostile;
 mod network;
 mod servers;
@@ -150,6 +151,11 @@ rules! {
     ServerFlooded => 100, hostile::server_flooded, "a reply past the line or byte caps", "";
     GreetingRefused => 100, hostile::greeting_refused, "a greeting that refuses the session (554, 421, -ERR, * BYE)", "";
     UnsafeValue => 100, hostile::unsafe_value, "a sign-in name, password or host with a control character, not sent", "";
+    DelegationNotGranted => 100, google::delegation_not_granted, "Google's unauthorized_client to a service account's JWT", "";
+    ClockSkew => 100, google::clock_skew, "Google's invalid_grant naming the JWT's iat and exp, and the time of its answer", "";
+    ServiceAccountKeyRefused => 100, google::service_account_key_refused, "Google's refusal of the JWT's signature or issuer", "";
+    NotADomainUser => 100, google::not_a_domain_user, "Google's invalid_grant for the JWT's sub (the mailbox user)", "";
+    GmailProtocolDisabled => 97, google::gmail_protocol_disabled, "Gmail's alert that IMAP or POP is not enabled", "";
 }
 
 /// One failure (or one account before any test), with the run around it, as the rules see it.

@@ -435,9 +435,28 @@ pub(super) fn token_refused(case: &Case<'_>) -> Option<Found> {
     }) = case.symptom()
     {
         f.evidence.push(challenge_words(c));
+        if account.provider == Provider::Google
+            && let Some(words) = gmail_status(c, case.user.as_deref())
+        {
+            f.cause = words;
+        }
     }
     f.evidence.extend(what_failed(case));
     Some(f)
+}
+
+/// What Gmail's XOAUTH2 error challenge means (Google's XOAUTH2 protocol page): 401 a token it
+/// does not take for this user, 400 a request it cannot read.
+fn gmail_status(json: &str, user: Option<&str>) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let user = user.unwrap_or("the sign-in name");
+    Some(match v.get("status")?.as_str()? {
+        "401" => format!(
+            "Gmail answered 401: it does not take this token for {user}. The token expired or was revoked, lacks https://mail.google.com/, or belongs to another user (a service account's token is for the user in its JWT's sub; a delegated one for the signed-in user)."
+        ),
+        "400" => "Gmail answered 400: it could not read the sign-in (the XOAUTH2 string is malformed, or names no user).".to_owned(),
+        _ => return None,
+    })
 }
 
 /// The error challenge of XOAUTH2/OAUTHBEARER (`{"status":"400","scope":"…"}`) in words.
@@ -616,4 +635,29 @@ pub(super) fn server_error(case: &Case<'_>) -> Option<Found> {
         "The server reported an internal error.".into(),
         format!("Try again later ({}); if it repeats, the server's administrator must check its log.", case.place.retest()),
         Vec::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn gmails_error_challenge_is_read_by_its_status() {
+        let c = r#"{"status":"401","schemes":"bearer mac","scope":"https://mail.google.com/"}"#;
+        let words = super::gmail_status(c, Some("alice@example.com")).unwrap();
+        assert!(
+            words.contains("401") && words.contains("alice@example.com"),
+            "{words}"
+        );
+        assert!(
+            super::gmail_status(r#"{"status":"400"}"#, None)
+                .unwrap()
+                .contains("400")
+        );
+        assert_eq!(
+            super::gmail_status(r#"{"status":"invalid_token"}"#, None),
+            None
+        );
+        assert!(
+            super::challenge_words(c).contains("status 401, scope needed https://mail.google.com/")
+        );
+    }
 }

@@ -11,7 +11,7 @@ use crate::probe::TargetKind;
 use crate::profile::{Flow, Provider};
 
 /// Google's one scope for IMAP, POP3 and SMTP.
-const GMAIL_SCOPE: &str = "https://mail.google.com/";
+const GMAIL_SCOPE: &str = crate::provider::google::MAIL_SCOPE;
 
 fn found(title: String, cause: String, fix: String, evidence: Vec<String>) -> Found {
     Found {
@@ -48,7 +48,7 @@ pub(super) fn sign_in_refused(case: &Case<'_>) -> Option<Found> {
         return None;
     };
     let x = f.explanation.as_ref()?;
-    if case.failure.is_some() {
+    if case.failure.is_some() || super::google::has_own_kind(x.case) {
         return None;
     }
     let mut evidence = vec![format!(
@@ -64,7 +64,15 @@ pub(super) fn sign_in_refused(case: &Case<'_>) -> Option<Found> {
         x.fix.clone(),
         evidence,
     );
-    d.step = step_of_code(&x.code, case.app_only());
+    d.step = step_of_code(&x.code, case.app_only()).or_else(|| {
+        use crate::provider::google::Case as G;
+        Some(match x.case? {
+            G::ConsentScreen => SetupStep::ConsentScreen,
+            G::Client => SetupStep::RegisterApp,
+            G::Scope => SetupStep::Token,
+            _ => return None,
+        })
+    });
     Some(d)
 }
 
@@ -272,6 +280,48 @@ pub(super) fn permission_missing(case: &Case<'_>) -> Option<Found> {
 
 fn gmail_scope_missing(case: &Case<'_>) -> Option<Found> {
     let account = case.account?;
+    // The token's own scopes, where the answer said them: a user may untick Gmail on Google's
+    // consent page (granular consent), and the token then lacks it.
+    if let Some(c) = case.claims().filter(|c| c.opaque)
+        && account.scopes.iter().any(|s| s == GMAIL_SCOPE)
+        && !c.scopes.iter().any(|s| s == GMAIL_SCOPE)
+    {
+        let mut d = found(
+            format!("The token lacks {GMAIL_SCOPE}"),
+            format!(
+                "The account asked for {GMAIL_SCOPE}, and Google granted only {}: {}",
+                if c.scopes.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    c.scopes.join(" ")
+                },
+                if account.flow == Flow::AppOnly {
+                    "the service account's domain-wide delegation does not cover it."
+                } else {
+                    "the Gmail permission (\"Read, compose, send and permanently delete all your email from Gmail\") was left unticked on Google's consent page."
+                }
+            ),
+            if account.flow == Flow::AppOnly {
+                format!(
+                    "Authorise {GMAIL_SCOPE} for the client ID {} under {}.",
+                    account.client_id,
+                    crate::provider::google::DELEGATION_PAGE
+                )
+            } else {
+                "Sign in again and tick the Gmail permission on Google's consent page.".to_owned()
+            },
+            vec![format!(
+                "the token's scopes, as Google's answer gave them: {}",
+                c.scopes.join(" ")
+            )],
+        );
+        d.step = Some(if account.flow == Flow::AppOnly {
+            SetupStep::DomainWideDelegation
+        } else {
+            SetupStep::ConsentScreen
+        });
+        return Some(d);
+    }
     if account.scopes.is_empty() || account.scopes.iter().any(|s| s == GMAIL_SCOPE) {
         return None;
     }

@@ -196,6 +196,9 @@ impl App {
             Pick::CaFile => d
                 .set_title("CA certificate (PEM)")
                 .add_filter("PEM", &["pem", "crt", "cer"]),
+            Pick::ServiceAccountKey => d
+                .set_title("Service account key (JSON)")
+                .add_filter("JSON key", &["json"]),
         };
         let job = self.engine.pick(pick, d);
         self.jobs.insert(job, Job::Pick);
@@ -232,6 +235,7 @@ impl App {
                 );
                 self.jobs.insert(job, Job::Export);
             }
+            Pick::ServiceAccountKey => self.import_key(path),
             Pick::CaFile => {
                 let mut tls = self.doc.profile.tls.clone();
                 tls.ca_file = Some(path);

@@ -38,6 +38,8 @@ pub(super) enum Job {
     Quiet,
     Probe(TargetName),
     Discover,
+    /// A Google service account's key being imported for the account.
+    KeyImport(String),
 }
 
 impl App {
@@ -130,6 +132,7 @@ impl App {
                 });
             }
             (Job::Discover, u) => self.discovery_update(job, u),
+            (Job::KeyImport(account), Update::KeyImported(r)) => self.key_imported(&account, r),
             (Job::Probe(target), u) => {
                 let done = matches!(u, Update::Tested(_));
                 if let Some(run) = self.runtime.probes.get_mut(&target)
@@ -224,9 +227,17 @@ impl App {
             return;
         }
         self.cancel_sign_in_job(name);
-        let job = self
-            .engine
-            .sign_in(&self.doc.profile, self.base_dir().as_deref(), &a, renew);
+        // A service account's token is one mailbox user's: the one chosen in the form.
+        let base = self.base_dir();
+        let job = match self.input.sign_in_user.get(&a.name).cloned() {
+            Some(user) if a.is_service_account() => {
+                self.engine
+                    .sign_in_as(&self.doc.profile, base.as_deref(), &a, Some(user), renew)
+            }
+            _ => self
+                .engine
+                .sign_in(&self.doc.profile, base.as_deref(), &a, renew),
+        };
         self.jobs.insert(job, Job::SignIn(a.name.clone()));
         let state = SignIn::Waiting {
             job,

@@ -7,6 +7,7 @@
 
 mod edit;
 mod files;
+mod google;
 mod items;
 mod jobs;
 mod probes;

@@ -1,5 +1,5 @@
 //! The connected account's form: provider, sign-in flow, tenant, client ID and the rest, with the
-//! sign-in below it and, for Microsoft, the set-up checklist.
+//! sign-in below it and, for Microsoft and Google, the set-up checklist.
 
 use eframe::egui;
 
@@ -46,9 +46,9 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, i: usize) -> Actions {
     ui.add_space(10.0);
     out.extend(signin::show(ui, ctx, i));
     out.extend(setup::show(ui, ctx, i));
-    if before.provider == Provider::Microsoft {
+    if before.provider != Provider::Generic {
         let items = ctx.runtime.checklist(profile, before, ctx.now);
-        checklist::show(ui, &items);
+        checklist::show(ui, &items, before.provider);
     }
     out
 }
@@ -56,7 +56,12 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, i: usize) -> Actions {
 fn fields(ui: &mut egui::Ui, f: &mut Form<'_>, a: &mut Account) {
     f.text(ui, "name", "Name", &mut a.name, "e.g. Office365");
     f.choice(ui, "provider", "Provider", &mut a.provider, PROVIDERS);
-    f.choice(ui, "flow", "Sign-in", &mut a.flow, FLOWS);
+    let flows = if a.provider == Provider::Google {
+        super::google::FLOWS
+    } else {
+        FLOWS
+    };
+    f.choice(ui, "flow", "Sign-in", &mut a.flow, flows);
     if a.provider == Provider::Microsoft {
         f.opt(
             ui,

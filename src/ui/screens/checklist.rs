@@ -1,21 +1,25 @@
-//! The set-up checklist under a Microsoft account: the portal and Exchange steps as they are
-//! handed in (their state comes from the sign-in and the tests, see `state::Runtime::checklist`),
-//! the first failing step highlighted with its PowerShell lines.
+//! The set-up checklist under a Microsoft or Google account: the portal and Exchange steps (or
+//! Google Cloud's and the Admin console's) as they are handed in (their state comes from the
+//! sign-in and the tests, see `state::Runtime::checklist`), the first failing step highlighted
+//! with its PowerShell lines or the values to enter.
 
 use eframe::egui::{self, RichText};
 
 use crate::checklist::{Item, State};
+use crate::profile::Provider;
 use crate::ui::widgets::{self, Dot};
 
-pub fn show(ui: &mut egui::Ui, items: &[Item]) {
+pub fn show(ui: &mut egui::Ui, items: &[Item], provider: Provider) {
     ui.add_space(12.0);
     ui.separator();
     ui.heading("Set-up checklist");
     ui.add(
         egui::Label::new(
-            RichText::new(
-                "The Entra ID and Exchange Online steps of the guides. Sign in and test to fill it in.",
-            )
+            RichText::new(if provider == Provider::Google {
+                "The Google Cloud and Google Workspace steps. Sign in and test to fill it in."
+            } else {
+                "The Entra ID and Exchange Online steps of the guides. Sign in and test to fill it in."
+            })
             .weak(),
         )
         .wrap(),

@@ -6,6 +6,7 @@
 
 mod account;
 mod checklist;
+mod google;
 mod probe_panel;
 mod server;
 mod settings;

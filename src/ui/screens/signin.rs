@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use eframe::egui::{self, RichText};
 
 use crate::engine::{SecretSource, TokenInfo};
-use crate::profile::{Account, Flow};
+use crate::profile::{Account, Flow, Provider};
 use crate::ui::action::{Action, Actions};
 use crate::ui::state::SignIn;
 use crate::ui::view::{Ctx, Input};
@@ -22,13 +22,20 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, i: usize) -> Actions {
     ui.heading("Sign in");
     ui.add_space(4.0);
     let present = ctx.runtime.secrets.get(&name).copied();
-    out.extend(secret_row(
-        ui,
-        a,
-        present,
-        ctx.keyring.persistent,
-        ctx.input,
-    ));
+    if a.is_service_account() {
+        out.extend(super::google::service_account(ui, ctx, a));
+    } else {
+        out.extend(secret_row(
+            ui,
+            a,
+            present,
+            ctx.keyring.persistent,
+            ctx.input,
+        ));
+        if a.provider == Provider::Google {
+            super::google::desktop_secret_note(ui);
+        }
+    }
     ui.add_space(8.0);
     let run = ctx.runtime.sign_ins.get(&name);
     let state = run.map(|r| &r.state);
@@ -110,6 +117,7 @@ fn secret_row(
             Some(SecretSource::Keyring) => "stored (type to replace)",
             Some(SecretSource::Environment) => "from MAILCFG_CLIENT_SECRET",
             _ if a.flow == Flow::AppOnly => "the secret's Value (not its ID)",
+            _ if a.provider == Provider::Google => "the Desktop app client's secret (required)",
             _ => "only for confidential apps",
         };
         let field = egui::TextEdit::singleline(&mut input.secret)
@@ -150,6 +158,9 @@ fn secret_row(
         }
         Some(SecretSource::None) if a.flow == Flow::AppOnly => {
             "No client secret stored yet: app-only sign-in needs one (or MAILCFG_CLIENT_SECRET)."
+        }
+        Some(SecretSource::None) if a.provider == Provider::Google => {
+            "No client secret stored yet: Google requires the Desktop app client's secret (GOCSPX-…)."
         }
         Some(SecretSource::None) => "No client secret stored (not needed for public clients).",
         None => "Looking in the keyring…",

@@ -111,7 +111,7 @@ pub enum Introspection {
 }
 
 /// Everything a test may change. [`Config::default`] is the ready-made directory of [`defaults`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub tenants: Vec<Tenant>,
     pub apps: Vec<App>,
@@ -135,6 +135,8 @@ pub struct Config {
     /// Protocols switched off per mailbox, as `(service, address)` with service `imap`, `pop3`
     /// or `submission`: the per-protocol introspection refuses tokens for that mailbox there.
     pub protocols_off: Vec<(String, String)>,
+    /// Google's side: clients, consent, service accounts, the domain, delegation, the clock.
+    pub google: super::google::GoogleConfig,
 }
 
 impl Default for Config {
@@ -180,6 +182,7 @@ impl Default for Config {
             token_error: None,
             introspection: Introspection::Normal,
             protocols_off: Vec::new(),
+            google: super::google::GoogleConfig::default(),
         }
     }
 }
@@ -194,6 +197,10 @@ pub struct LoggedRequest {
     pub status: u16,
     /// The AADSTS code of an error answer (also of an authorize error redirect).
     pub error_code: Option<u32>,
+    /// Google's side: the `error` of an error answer.
+    pub error: Option<String>,
+    /// Google's jwt-bearer grant: the JWT's `sub` (the mailbox user).
+    pub subject: Option<String>,
 }
 
 /// Whom an access token speaks for.

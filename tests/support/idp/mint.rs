@@ -170,7 +170,12 @@ pub(super) fn delegated_response(
 /// Whether introspection should call the token active, and for which mailbox.
 pub(super) fn introspect(st: &State, token: &str) -> Option<(Issued, Option<String>)> {
     let t = st.access.get(token)?;
-    if t.revoked || now() >= t.exp || !is_exchange(&t.aud) {
+    // Exchange's audiences, or Google's mail scope (Google's tokens carry no audience; the IdP
+    // records the scope they were granted for).
+    if t.revoked
+        || now() >= t.exp
+        || !(is_exchange(&t.aud) || t.aud == super::google::defaults::MAIL_SCOPE)
+    {
         return None;
     }
     let email = match &t.subject {

@@ -18,6 +18,7 @@
 
 mod config;
 pub mod errors;
+pub mod google;
 mod grants;
 mod mint;
 mod pages;
@@ -84,6 +85,7 @@ struct State {
     devices: HashMap<String, DeviceGrant>,
     log: Vec<LoggedRequest>,
     counter: u64,
+    google: google::GoogleState,
 }
 
 impl State {
@@ -168,6 +170,32 @@ impl Shared {
             client_id,
             status,
             error_code,
+            error: None,
+            subject: None,
+        });
+    }
+
+    /// A request to the Google side: its `error` is a word, and a JWT names its user.
+    #[allow(clippy::too_many_arguments)]
+    fn log_google(
+        &self,
+        method: &'static str,
+        path: String,
+        grant_type: Option<String>,
+        client_id: Option<String>,
+        status: u16,
+        error: Option<&str>,
+        subject: Option<String>,
+    ) {
+        self.lock().log.push(LoggedRequest {
+            method,
+            path,
+            grant_type,
+            client_id,
+            status,
+            error_code: None,
+            error: error.map(str::to_owned),
+            subject,
         });
     }
 }
@@ -194,6 +222,49 @@ impl IdpHandle {
     }
     pub fn devicecode_url(&self, tenant: &str) -> String {
         format!("{}/{tenant}/oauth2/v2.0/devicecode", self.shared.base_url)
+    }
+    /// Google's token endpoint here (`https://oauth2.googleapis.com/token` in production): a
+    /// service account key's `token_uri`, and the JWT's `aud`.
+    pub fn google_token_url(&self) -> String {
+        format!("{}/token", self.shared.base_url)
+    }
+    /// Google's authorize page here (`https://accounts.google.com/o/oauth2/v2/auth`).
+    pub fn google_authorize_url(&self) -> String {
+        format!("{}/o/oauth2/v2/auth", self.shared.base_url)
+    }
+
+    /// A new key for the service account `client_email` (registered with its client ID if it
+    /// is new): the JSON key file's text, as Google Cloud hands it out.
+    pub fn add_service_account_key(&self, client_email: &str, client_id: &str) -> Result<String> {
+        let (json, key) =
+            google::config::new_key(client_email, client_id, &self.google_token_url())?;
+        self.config(|c| {
+            let accounts = &mut c.google.service_accounts;
+            match accounts.iter_mut().find(|s| s.client_email == client_email) {
+                Some(sa) => sa.keys.push(key),
+                None => accounts.push(google::ServiceAccount {
+                    client_email: client_email.to_owned(),
+                    client_id: client_id.to_owned(),
+                    keys: vec![key],
+                }),
+            }
+        });
+        Ok(json)
+    }
+    /// The default service account ([`google::defaults::SERVICE_ACCOUNT`]) with a new key.
+    pub fn service_account_key(&self) -> Result<String> {
+        self.add_service_account_key(
+            google::defaults::SERVICE_ACCOUNT,
+            google::defaults::SERVICE_ACCOUNT_ID,
+        )
+    }
+    /// Deletes every key of every service account, as the Cloud console's Keys tab would.
+    pub fn delete_service_account_keys(&self) {
+        self.config(|c| {
+            for sa in &mut c.google.service_accounts {
+                sa.keys.iter_mut().for_each(|k| k.deleted = true);
+            }
+        });
     }
 
     /// Reads or changes the configuration: `idp.config(|c| c.introspection = Introspection::Hang)`.
@@ -332,6 +403,7 @@ impl Idp {
             devices: HashMap::new(),
             log: Vec::new(),
             counter: 0,
+            google: google::GoogleState::default(),
         };
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
@@ -354,6 +426,8 @@ impl Idp {
             .route("/introspect", post(pages::introspect))
             .route("/introspect/{service}", post(pages::introspect_service))
             .route("/devicelogin", get(pages::devicelogin))
+            .route("/o/oauth2/v2/auth", get(google::authorize))
+            .route("/token", post(google::token))
             .with_state(Arc::clone(&shared));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
