@@ -277,6 +277,16 @@ impl TokenSource {
         account: &Account,
         on_event: &(dyn Fn(FlowEvent) + Send + Sync),
     ) -> Result<AccessToken, OAuthError> {
+        if is_placeholder_id(&account.client_id) {
+            return Err(OAuthError::Config {
+                field: "client ID",
+                message: format!(
+                    "account \"{}\" has no client ID of its own yet: the one in the profile is the placeholder of all zeros",
+                    account.name
+                ),
+                fix: "paste your app's Application (client) ID (Entra ID → App registrations → your app → Overview) into the account".into(),
+            });
+        }
         let endpoints = match endpoints::known(account)? {
             Some(e) => e,
             None => endpoints::discover(account, &self.http).await?,
@@ -345,6 +355,13 @@ impl TokenSource {
             acts_for: None,
         }
     }
+}
+
+/// A client ID that is a placeholder (empty, or the GUID of zeros a discovered draft carries):
+/// asking an identity provider with it would only earn a refusal for an app that is not theirs.
+fn is_placeholder_id(id: &str) -> bool {
+    let id = id.trim();
+    !id.is_empty() && id.chars().all(|c| c == '0' || c == '-')
 }
 
 fn fresh(expires_at: Option<SystemTime>) -> bool {

@@ -329,6 +329,14 @@ fn check_account(a: &Account, here: &dyn Fn(&str) -> Vec<Seg>, out: &mut Vec<Fin
                 "copy the Application (client) ID from Entra ID → App registrations → your app → Overview (it looks like 00000000-0000-0000-0000-000000000000)",
             ));
         }
+        if a.client_id.chars().all(|c| c == '0' || c == '-') && is_guid(&a.client_id) {
+            // A draft's placeholder (mailcfg discover): the file is valid, the sign-in is not yet.
+            out.push(Finding::warning(
+                here("client_id"),
+                format!("{who}: the client ID is the placeholder of all zeros, not an app's"),
+                "paste the Application (client) ID from Entra ID → App registrations → your app → Overview; sign-in refuses the placeholder",
+            ));
+        }
         if let Some(date) = &a.client_secret_expires {
             secret_expiry(date, here("client_secret_expires"), &who, out);
         }
