@@ -134,6 +134,9 @@ pub enum Update {
     KeyImported(Result<KeyFacts, String>),
 }
 
+/// One piece of keyring work for the keyring's lane.
+type KeyringOp = Box<dyn FnOnce(&Secrets) + Send>;
+
 pub struct Engine {
     rt: tokio::runtime::Runtime,
     tx: mpsc::Sender<(JobId, Update)>,
@@ -146,6 +149,10 @@ pub struct Engine {
     tokens: Option<(Option<PathBuf>, Arc<TokenSource>)>,
     /// Tests at once, as the profile's `probe.concurrency` says; the others wait for a slot.
     slots: (u32, Arc<tokio::sync::Semaphore>),
+    /// The keyring's lane: one thread that does every keyring read and write of the window in
+    /// the order they were asked for, so that a secret stored (or moved by a rename) is what the
+    /// next lookup finds, and a slow Secret Service never holds a runtime thread.
+    keyring: mpsc::Sender<KeyringOp>,
 }
 
 impl Engine {
@@ -158,6 +165,15 @@ impl Engine {
             .build()?;
         crate::probe::warm_up(None);
         let (tx, rx) = mpsc::channel();
+        let (keyring, lane) = mpsc::channel::<KeyringOp>();
+        let lane_secrets = secrets.clone();
+        std::thread::Builder::new()
+            .name("mailcfg-keyring".into())
+            .spawn(move || {
+                for op in lane {
+                    op(&lane_secrets);
+                }
+            })?;
         Ok(Self {
             rt,
             tx,
@@ -168,6 +184,35 @@ impl Engine {
             secrets,
             tokens: None,
             slots: (0, Arc::new(tokio::sync::Semaphore::new(0))),
+            keyring,
+        })
+    }
+
+    /// Runs `op` on the keyring's lane (after every keyring job asked for before it) as a job.
+    fn on_keyring(&mut self, op: impl FnOnce(&Secrets) -> Update + Send + 'static) -> JobId {
+        let job = self.next;
+        self.next += 1;
+        let send = Sender {
+            job,
+            tx: self.tx.clone(),
+            repaint: self.repaint.clone(),
+        };
+        let run = Box::new(move |s: &Secrets| send.send(op(s)));
+        if self.keyring.send(run).is_err() {
+            // The lane's thread is gone (it never panics by itself): say so rather than wait.
+            let _ = self.tx.send((
+                job,
+                Update::SecretStored(Err("the keyring's thread has stopped".into())),
+            ));
+        }
+        job
+    }
+
+    /// Moves an account's keyring entry to its new name (a rename), in order with the lookups.
+    pub fn move_secret(&mut self, from: &str, to: &str) -> JobId {
+        let (from, to) = (secrets::account_entry(from), secrets::account_entry(to));
+        self.on_keyring(move |s| {
+            Update::SecretStored(s.rename(&from, &to).map_err(|e| e.to_string()))
         })
     }
 
@@ -318,37 +363,30 @@ impl Engine {
         kind: Kind,
         secret: Option<SecretString>,
     ) -> JobId {
-        let secrets = self.secrets.clone();
-        self.spawn(move |send| async move {
-            let r = tokio::task::spawn_blocking(move || secrets.set(&entry, kind, secret.as_ref()))
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r.map_err(|e| e.to_string()));
-            send.send(Update::SecretStored(r));
+        self.on_keyring(move |s| {
+            Update::SecretStored(
+                s.set(&entry, kind, secret.as_ref())
+                    .map_err(|e| e.to_string()),
+            )
         })
     }
 
     /// Where the account's client secret (a service account's key) would come from: the
     /// environment, the keyring, nowhere.
     pub fn check_secret(&mut self, account: &str) -> JobId {
-        let secrets = self.secrets.clone();
         let entry = secrets::account_entry(account);
-        self.spawn(move |send| async move {
-            let source = tokio::task::spawn_blocking(move || {
-                let stored = |k: Kind| secrets.get(&entry, k).ok().flatten().is_some();
-                if secrets::client_secret_from_env().is_some()
-                    || std::env::var_os(oauth::service_account::KEY_FILE_ENV).is_some()
-                {
-                    SecretSource::Environment
-                } else if stored(Kind::ClientSecret) || stored(Kind::ServiceAccountKey) {
-                    SecretSource::Keyring
-                } else {
-                    SecretSource::None
-                }
-            })
-            .await
-            .unwrap_or(SecretSource::None);
-            send.send(Update::SecretPresent(source));
+        self.on_keyring(move |secrets| {
+            let stored = |k: Kind| secrets.get(&entry, k).ok().flatten().is_some();
+            let source = if secrets::client_secret_from_env().is_some()
+                || std::env::var_os(oauth::service_account::KEY_FILE_ENV).is_some()
+            {
+                SecretSource::Environment
+            } else if stored(Kind::ClientSecret) || stored(Kind::ServiceAccountKey) {
+                SecretSource::Keyring
+            } else {
+                SecretSource::None
+            };
+            Update::SecretPresent(source)
         })
     }
 

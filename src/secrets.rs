@@ -164,6 +164,21 @@ impl Secrets {
         self.write(entry, &stored)
     }
 
+    /// Moves everything kept under `from` to `to` (an account renamed), leaving `from` empty.
+    /// Nothing under `from`: nothing is done (`to` keeps what it has).
+    pub fn rename(&self, from: &str, to: &str) -> Result<(), SecretError> {
+        let stored = self.read(from)?;
+        let empty = stored.client_secret.is_none()
+            && stored.refresh_token.is_none()
+            && stored.password.is_none()
+            && stored.service_account_key.is_none();
+        if empty || from == to {
+            return Ok(());
+        }
+        self.write(to, &stored)?;
+        self.write(from, &Stored::default())
+    }
+
     fn read(&self, entry: &str) -> Result<Stored, SecretError> {
         let raw = if let Some(v) = self.memory_get(entry) {
             Some(v)

@@ -835,3 +835,27 @@ async fn delegated_sign_in_of_a_confidential_app_sends_its_secret_with_the_code(
     assert_eq!(o.status.code(), Some(1));
     assert!(err.contains("AADSTS7000218"), "{err}");
 }
+
+#[tokio::test]
+async fn a_cached_token_is_not_served_for_changed_account_settings() {
+    let idp = idp().await;
+    let a = account(&idp, "App", Flow::AppOnly);
+    let src = source(with_secret(&a, defaults::APP_SECRET));
+    src.token(&a, &|_| {}).await.unwrap();
+    src.token(&a, &|_| {}).await.unwrap();
+    assert_eq!(
+        src.fetch_count(),
+        1,
+        "the same settings: served from memory"
+    );
+    // Another client ID under the same name: that token is not this account's any more.
+    let mut changed = a.clone();
+    changed.client_id = "6c1b7e2a-0d3f-4a59-8e6b-1f2c3d4e5a61".into();
+    let e = src
+        .token(&changed, &|_| {})
+        .await
+        .err()
+        .expect("the IdP knows no such app");
+    assert!(e.to_string().contains("AADSTS700016"), "{e}");
+    assert_eq!(src.fetch_count(), 2);
+}

@@ -118,9 +118,10 @@ pub struct AccessToken {
     pub acts_for: Option<String>,
 }
 
-/// Where a cached token belongs: the account, and for a Google service account the mailbox user
-/// it acts for (one token per user).
-type SlotKey = (String, Option<String>);
+/// Where a cached token belongs: the account, for a Google service account the mailbox user it
+/// acts for (one token per user), and the account's settings as they were (a token got with
+/// another client ID, tenant or scopes is not this account's any more).
+type SlotKey = (String, Option<String>, String);
 
 /// Hands out access tokens per account (per account and mailbox user for a service account):
 /// cached, refreshed, or fetched by the account's flow. Requests for one token wait for each
@@ -226,8 +227,9 @@ impl TokenSource {
                 .slots
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let settings = serde_json::to_string(account).unwrap_or_default();
             slots
-                .entry((account.name.clone(), sub.clone()))
+                .entry((account.name.clone(), sub.clone(), settings))
                 .or_default()
                 .clone()
         };
@@ -240,9 +242,11 @@ impl TokenSource {
             return Ok(t.clone());
         }
         let token = match &sub {
-            Some(sub) => self.fetch_for_user(account, sub).await?,
-            None => self.fetch(account, on_event).await?,
+            Some(sub) => self.fetch_for_user(account, sub).await,
+            None => self.fetch(account, on_event).await,
         };
+        // A refused renewal says the cached token is no good either.
+        let token = token.inspect_err(|_| *cached = None)?;
         *cached = Some(token.clone());
         Ok(token)
     }
@@ -256,7 +260,7 @@ impl TokenSource {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let keys: Vec<SlotKey> = slots
                 .keys()
-                .filter(|(a, _)| *a == account.name)
+                .filter(|(a, _, _)| *a == account.name)
                 .cloned()
                 .collect();
             keys.iter().filter_map(|k| slots.remove(k)).collect()

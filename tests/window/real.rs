@@ -232,7 +232,9 @@ fn a_mailbox_without_oauth_takes_a_masked_password_into_the_keyring_and_signs_in
         h.query_by_label_contains(support::PLAIN_PASSWORD).is_none(),
         "the password is never shown"
     );
-    h.get_by_label("Save to keyring").click();
+    // memory_only: no OS keyring, and the button says so.
+    assert!(h.query_by_label("Save to keyring").is_none());
+    h.get_by_label("Keep for this session").click();
     h.run();
     until(&mut h, "the password kept", |a| {
         a.status().is_some_and(|(_, t)| t.contains("Password kept"))

@@ -292,3 +292,35 @@ fn the_window_shows_the_expiries_check_judges() {
     .unwrap();
     assert_eq!(e.state, mailcfg::monitor::State::Critical, "{e:?}");
 }
+
+#[test]
+fn renaming_an_account_moves_its_secret_in_the_keyring() {
+    let cfg = tempfile::tempdir().unwrap();
+    let p = presets::microsoft365_profile();
+    let name = p.accounts[0].name.clone();
+    let secrets = secrets_with_app_secret(&name);
+    let mut h = harness(app_with(cfg.path(), p, Nav::Account(0), secrets.clone()));
+    h.run();
+    type_into(&mut h, "Name", &format!("{name} renamed"));
+    let new = format!("{name} renamed");
+    until(&mut h, "the lookup under the new name", |a| {
+        a.runtime().secrets.contains_key(&new)
+    });
+    assert_eq!(
+        h.state().runtime().secrets[&new],
+        mailcfg::engine::SecretSource::Keyring,
+        "the secret moved with the name"
+    );
+    assert!(
+        secrets
+            .get(&account_entry(&name), Kind::ClientSecret)
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        secrets
+            .get(&account_entry(&new), Kind::ClientSecret)
+            .unwrap()
+            .is_some()
+    );
+}

@@ -165,6 +165,8 @@ impl App {
         self.nav = Nav::Account(0);
         self.input = crate::ui::view::Input::default();
         self.runtime = crate::ui::state::Runtime::default();
+        // What the keyring holds is asked again for the new profile's accounts.
+        self.secret_asked.clear();
         self.undo = None;
     }
 

@@ -48,9 +48,16 @@ impl App {
     /// A form's edit, with its consequences; what was seen or is running under a changed name
     /// keeps to it.
     pub(super) fn edit(&mut self, e: Edit) {
+        // Undo puts back the profile as it was before a delete: after an edit that would throw
+        // the edit away, so the offer ends here.
+        self.undo = None;
         for r in edit::apply(&mut self.doc.profile, e) {
             match r {
                 Renamed::Account { old, new } => {
+                    // The keyring entry is named by the account: it moves with the name, on the
+                    // keyring's lane, before the lookup under the new name that follows.
+                    let j = self.engine.move_secret(&old, &new);
+                    self.jobs.insert(j, Job::Quiet);
                     self.runtime.rename_account(&old, &new);
                     if let Some(t) = self.after_sign_in.remove(&old) {
                         self.after_sign_in.insert(new.clone(), t);

@@ -200,7 +200,9 @@ impl App {
         {
             out.push("Tenant (the Directory (tenant) ID from Entra ID → Overview)");
         }
-        if a.client_id.trim().is_empty() {
+        // Empty, or the placeholder of zeros a discovered draft carries: not the user's app.
+        let id = a.client_id.trim();
+        if id.is_empty() || id.chars().all(|c| c == '0' || c == '-') {
             out.push("Client ID (the Application (client) ID of your app registration)");
         }
         out

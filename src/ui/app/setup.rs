@@ -53,8 +53,9 @@ impl App {
         }
         if self.dirty() {
             if was_clean && self.doc.path.is_some() {
+                // Save may ask first (a profile with errors); the status bar says when it is written.
                 self.save(false, false);
-                said.push("Saved the profile.".into());
+                said.push("Saving the profile: the status bar says when it is written.".into());
             } else {
                 said.push("Save the profile (Ctrl+S) to keep the IDs.".into());
             }

@@ -108,10 +108,11 @@ pub fn show(ui: &mut egui::Ui, ctx: &mut Ctx<'_>, nav: Nav) -> Actions {
         item: format!("{} \"{name}\"", kind.to_lowercase()),
     };
     let (secret, send_to) = (&mut input.secret, &mut input.send_to);
+    let persistent = ctx.keyring.persistent;
     grid(ui, "server", |ui| {
         rows(ui, &mut form, &mut s, &accounts, delegated);
         if s.needs_password() {
-            out.extend(password_row(ui, secret, &target));
+            out.extend(password_row(ui, secret, &target, persistent));
         }
         if let Server::Transport(_) = s {
             let notes: Vec<Note> = parse_send_to(send_to)
@@ -231,22 +232,33 @@ fn account_choice(ui: &mut egui::Ui, accounts: &[String], value: &mut Option<Str
 }
 
 /// A password for a server without OAuth2, masked, kept in the keyring (never the profile). The
-/// buttons go under the field: a grid cell does not wrap.
-fn password_row(ui: &mut egui::Ui, input: &mut String, target: &TargetName) -> Actions {
+/// buttons go under the field: a grid cell does not wrap. Without an OS keyring the words say
+/// what really happens: kept for this session.
+fn password_row(
+    ui: &mut egui::Ui,
+    input: &mut String,
+    target: &TargetName,
+    persistent: bool,
+) -> Actions {
     let mut out = Actions::default();
     let l = ui.label("Password");
+    let (hint, keep) = if persistent {
+        ("kept in the OS keyring", "Save to keyring")
+    } else {
+        (
+            "kept for this session only (no OS keyring)",
+            "Keep for this session",
+        )
+    };
     ui.vertical(|ui| {
         let field = egui::TextEdit::singleline(input)
             .password(true)
-            .hint_text("kept in the OS keyring")
+            .hint_text(hint)
             .desired_width(260.0);
         ui.add(field).labelled_by(l.id);
         ui.horizontal(|ui| {
             let typed = !input.is_empty();
-            if ui
-                .add_enabled(typed, egui::Button::new("Save to keyring"))
-                .clicked()
-            {
+            if ui.add_enabled(typed, egui::Button::new(keep)).clicked() {
                 let secret = std::mem::take(input);
                 out.push(Action::StorePassword {
                     entry: password_entry(target),

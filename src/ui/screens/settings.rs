@@ -72,7 +72,10 @@ impl Page for Settings {
                 parse_concurrency,
             );
         });
-        if tls != p.tls {
+        // Paths compare equal with and without a trailing slash; the text typed is what counts.
+        let text =
+            |t: &crate::profile::TlsSettings| t.ca_file.as_ref().map(|f| f.as_os_str().to_owned());
+        if tls != p.tls || text(&tls) != text(&p.tls) {
             out.push(Action::Edit(Edit::Tls(tls)));
         }
         if probe != p.probe {
