@@ -29,8 +29,10 @@ async fn output_is_written_atomically_and_validate_accepts_it() {
         let v = run(vec!["validate".into(), out.display().to_string()]).await;
         assert_eq!(v.code, 0, "{name}: {}{}", v.stdout, v.stderr);
         assert!(
+            // Valid, warning only of the placeholder client ID the user pastes over.
             v.stdout
-                .contains("valid (1 account, 1 transport, 1 mailbox)"),
+                .contains("valid (1 account, 1 transport, 1 mailbox, 1 warning)")
+                && v.stdout.contains("placeholder"),
             "{}",
             v.stdout
         );
