@@ -152,6 +152,16 @@ impl Lab {
         };
         assert!(!out.all().contains("panicked"), "{}", out.all());
         assert_no_key(&out.all(), &self.key_json, "an output");
+        // For the notes: `MAILCFG_GOOGLE_SHOW=1 cargo test --test google -- --nocapture`.
+        if std::env::var_os("MAILCFG_GOOGLE_SHOW").is_some() {
+            eprintln!(
+                "\n$ mailcfg {}  (exit {:?})\n{}{}",
+                args.join(" "),
+                out.code,
+                out.stderr,
+                out.stdout
+            );
+        }
         out
     }
 
