@@ -279,6 +279,42 @@ async fn a_refused_token_is_critical_with_its_diagnosis() {
         v["targets"][0]["diagnosis"]["kind"],
         "admin_consent_missing"
     );
+
+    // Prometheus: every target down, with the diagnosis' kind as a label, and promtool agrees.
+    let prom = check(
+        &file,
+        &[
+            "--format",
+            "prometheus",
+            "--warn-days",
+            "3",
+            "--crit-days",
+            "1",
+        ],
+        Some(defaults::APP_SECRET),
+    )
+    .await;
+    assert_eq!(prom.code, 2);
+    for t in ["Lab IMAP", "Lab POP3", "Lab SMTP"] {
+        let up = prom
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("mailcfg_target_up{{target=\"{t}\"")))
+            .unwrap_or_else(|| panic!("no mailcfg_target_up for {t} in\n{}", prom.stdout));
+        assert!(up.ends_with(" 0"), "{up}");
+    }
+    assert!(
+        prom.stdout.contains("kind=\"admin_consent_missing\""),
+        "{}",
+        prom.stdout
+    );
+    let lint = promtool(&["check", "metrics"], Some(&prom.stdout));
+    assert!(
+        lint.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -357,6 +393,7 @@ async fn prometheus_text_passes_promtool_and_holds_the_values() {
     let mode = std::fs::metadata(&prom).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o644, "node_exporter must read it");
     let text = std::fs::read_to_string(&prom).unwrap();
+    println!("{}:\n{text}", prom.display());
     let lint = promtool(&["check", "metrics"], Some(&text));
     assert!(
         lint.status.success(),
