@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use mailcfg::profile::{self, presets};
 use mailcfg::secrets::Secrets;
@@ -198,4 +199,114 @@ fn the_export_menu_names_each_system_by_what_it_is() {
         h.get_by_label(label);
     }
     assert!(!has(&h, "CE settings sheet"));
+}
+
+/// Ctrl+S and the window's close button in one frame, as a quick hand does: the save is under
+/// way when the close comes.
+fn save_and_close_at_once(h: &mut Harness<'_, App>) {
+    let input = h.input_mut();
+    input
+        .events
+        .push(egui::Event::ModifiersChanged(egui::Modifiers::COMMAND));
+    input.events.push(egui::Event::Key {
+        key: egui::Key::S,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: egui::Modifiers::COMMAND,
+    });
+    input
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    input
+        .events
+        .push(egui::Event::ModifiersChanged(egui::Modifiers::default()));
+    h.step();
+}
+
+fn commands(h: &Harness<'_, App>) -> Vec<egui::ViewportCommand> {
+    h.output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .map(|v| v.commands.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn closing_right_after_a_save_waits_for_it_and_a_failed_save_asks_first() {
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("quick.toml");
+    let p = presets::microsoft365_profile();
+    std::fs::write(
+        &path,
+        profile::to_string(&p, profile::Format::Toml).unwrap(),
+    )
+    .unwrap();
+    let mut h = harness(app(cfg.path(), Some(&path), Secrets::memory_only()));
+    h.run();
+    type_into(&mut h, "Tenant", "fabrikam.onmicrosoft.com");
+    assert!(h.state().dirty());
+
+    save_and_close_at_once(&mut h);
+    let now = commands(&h);
+    assert!(
+        now.contains(&egui::ViewportCommand::CancelClose),
+        "the close waits: {now:?}"
+    );
+    assert!(h.state().closing(), "a close waits for the save");
+    assert!(
+        h.query_by_label("Discard changes").is_none(),
+        "what is being saved is not 'unsaved'"
+    );
+    let start = Instant::now();
+    while h.state().closing() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the save never ended"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+    assert!(
+        commands(&h).contains(&egui::ViewportCommand::Close),
+        "once saved, the window closes: {:?}",
+        commands(&h)
+    );
+    assert!(!h.state().dirty());
+    assert_eq!(
+        profile::load(&path).unwrap().0.accounts[0]
+            .tenant
+            .as_deref(),
+        Some("fabrikam.onmicrosoft.com"),
+        "the file has the change"
+    );
+
+    // The same, but the save fails (its folder is gone): the window stays and asks.
+    let mut h = harness(app(cfg.path(), Some(&path), Secrets::memory_only()));
+    h.run();
+    type_into(&mut h, "Tenant", "contoso.onmicrosoft.com");
+    std::fs::remove_dir_all(dir.path()).unwrap();
+    save_and_close_at_once(&mut h);
+    let start = Instant::now();
+    while h.state().closing() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the save never ended"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+    assert!(
+        !commands(&h).contains(&egui::ViewportCommand::Close),
+        "a failed save does not close the window"
+    );
+    h.run();
+    assert!(h.state().dirty(), "the change is still there");
+    h.get_by_label("Discard changes");
+    let status = h.state().status().cloned().unwrap();
+    assert!(status.0 && status.1.contains("cannot"), "{status:?}");
 }

@@ -5,6 +5,7 @@
 //! saves files. Engine updates are routed in `jobs.rs`, files in `files.rs`, the consequences of
 //! an edit in `edit.rs`.
 
+mod close;
 mod edit;
 mod files;
 mod google;
@@ -17,11 +18,11 @@ mod start;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use eframe::egui;
 
-use super::action::{self, Action, Nav, Pending, TargetName, Theme};
+use super::action::{self, Action, Nav, TargetName, Theme};
 use super::frame::{self, Dialog};
 use super::screens::start::StartScreen;
 use super::screens::{self, Page};
@@ -93,6 +94,8 @@ pub struct App {
     after_sign_in: HashMap<String, Vec<TargetName>>,
     title_sent: String,
     quitting: bool,
+    /// A close waits for writes under way since then (app/close.rs).
+    closing: Option<Instant>,
     test_all_at_start: bool,
     /// The start screen, while it is open (screens/start.rs, app/start.rs).
     start: Option<StartScreen>,
@@ -158,6 +161,7 @@ impl App {
             after_sign_in: HashMap::new(),
             title_sent: String::new(),
             quitting: false,
+            closing: None,
             test_all_at_start: opts.test_all,
             start: None,
             field_sources: Vec::new(),
@@ -247,11 +251,7 @@ impl App {
         for a in action::shortcuts(ui.ctx()) {
             self.apply(a);
         }
-        if ui.ctx().input(|i| i.viewport().close_requested()) && self.dirty() && !self.quitting {
-            ui.ctx()
-                .send_viewport_cmd(egui::ViewportCommand::CancelClose);
-            self.dialog = Some(Dialog::Discard(Pending::Quit));
-        }
+        self.handle_close(ui.ctx());
         if let Nav::Account(i) = self.nav
             && let Some(a) = self.doc.profile.accounts.get(i)
             && self.secret_asked.insert(a.name.clone())
