@@ -132,7 +132,12 @@ pub enum Update {
     /// A service account's key was read and its private key stored: what the profile takes
     /// from it (or why the file was refused).
     KeyImported(Result<KeyFacts, String>),
+    /// The extra CA file was read: its problem, if it has one.
+    CaChecked(Option<crate::profile::Finding>),
 }
+
+/// A token source and the CA file (its full path) it was made for.
+type SourceFor = (Option<PathBuf>, Arc<TokenSource>);
 
 /// One piece of keyring work for the keyring's lane.
 type KeyringOp = Box<dyn FnOnce(&Secrets) + Send>;
@@ -145,8 +150,8 @@ pub struct Engine {
     next: JobId,
     repaint: Arc<dyn Fn() + Send + Sync>,
     secrets: Secrets,
-    /// One token source per TLS setting (the CA file changes the HTTP client).
-    tokens: Option<(Option<PathBuf>, Arc<TokenSource>)>,
+    /// One token source per TLS setting (the CA file changes the HTTP client), made in a job.
+    tokens: Arc<tokio::sync::Mutex<Option<SourceFor>>>,
     /// Tests at once, as the profile's `probe.concurrency` says; the others wait for a slot.
     slots: (u32, Arc<tokio::sync::Semaphore>),
     /// The keyring's lane: one thread that does every keyring read and write of the window in
@@ -182,7 +187,7 @@ impl Engine {
             next: 1,
             repaint,
             secrets,
-            tokens: None,
+            tokens: Arc::default(),
             slots: (0, Arc::new(tokio::sync::Semaphore::new(0))),
             keyring,
         })
@@ -251,27 +256,38 @@ impl Engine {
         self.rx.try_iter().collect()
     }
 
+    /// The token source for the profile's TLS settings, made (the CA file and the system's
+    /// roots read) on the engine, never on the UI thread: the future is awaited in the job.
     fn token_source(
-        &mut self,
+        &self,
         profile: &Profile,
         base_dir: Option<&Path>,
-    ) -> Result<Arc<TokenSource>, String> {
+    ) -> impl Future<Output = Result<Arc<TokenSource>, String>> + Send + 'static {
         let key = profile
             .tls
             .ca_file
             .as_ref()
             .map(|f| base_dir.map_or_else(|| f.clone(), |d| d.join(f)));
-        if let Some((k, s)) = &self.tokens
-            && *k == key
-        {
-            return Ok(s.clone());
+        let tls = profile.tls.clone();
+        let base = base_dir.map(Path::to_path_buf);
+        let secrets = self.secrets.clone();
+        let cell = self.tokens.clone();
+        async move {
+            let mut held = cell.lock().await;
+            if let Some((k, s)) = &*held
+                && *k == key
+            {
+                return Ok(s.clone());
+            }
+            let made = tokio::task::spawn_blocking(move || {
+                TokenSource::new(&tls, base.as_deref(), secrets).map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            let source = Arc::new(made);
+            *held = Some((key, source.clone()));
+            Ok(source)
         }
-        let source = Arc::new(
-            TokenSource::new(&profile.tls, base_dir, self.secrets.clone())
-                .map_err(|e| e.to_string())?,
-        );
-        self.tokens = Some((key, source.clone()));
-        Ok(source)
     }
 
     /// Signs in with the account (cache, refresh, or its flow) and explains the token. `renew`
@@ -301,7 +317,7 @@ impl Engine {
         let account = account.clone();
         let profile = profile.clone();
         self.spawn(move |send| async move {
-            let result = match source {
+            let result = match source.await {
                 Err(text) => Err(SignInFailure {
                     text,
                     code: None,
@@ -348,7 +364,7 @@ impl Engine {
         let source = self.token_source(profile, base_dir);
         let account = account.clone();
         self.spawn(move |send| async move {
-            let r = match source {
+            let r = match source.await {
                 Ok(s) => s.forget(&account).await.map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             };
@@ -453,6 +469,16 @@ impl Engine {
                 .and_then(|r| r.map_err(|e| format!("cannot write {}: {e}", path.display())))
                 .map(|()| path);
             send.send(Update::Written(r));
+        })
+    }
+
+    /// Checks the extra CA file (read bounded, every certificate parsed) off the UI thread.
+    pub fn check_ca(&mut self, path: PathBuf) -> JobId {
+        self.spawn(move |send| async move {
+            let r = tokio::task::spawn_blocking(move || crate::profile::ca_file_finding(&path))
+                .await
+                .unwrap_or(None);
+            send.send(Update::CaChecked(r));
         })
     }
 
@@ -582,7 +608,7 @@ impl Engine {
         self.spawn(move |send| async move {
             // Never closed, so this only waits; dropped with the job when it is cancelled.
             let _slot = slots.acquire_owned().await.ok();
-            let cred = match source {
+            let cred = match source.await {
                 Ok(source) => credential(&profile, &target, &source).await,
                 Err(e) => Err(e),
             };

@@ -20,7 +20,10 @@ pub use file::{
     write_atomic, write_atomic_mode,
 };
 pub use locate::{Position, Seg};
-pub use validate::{Finding, SECRET_EXPIRY_WARNING_DAYS, Severity, days_until, is_guid, validate};
+pub use validate::{
+    Finding, SECRET_EXPIRY_WARNING_DAYS, Severity, ca_file_finding, days_until, is_guid, validate,
+    validate_in_memory,
+};
 pub use values::{mail_address, shown};
 
 /// The newest file `version` this build reads and writes.

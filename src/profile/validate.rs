@@ -107,6 +107,36 @@ impl fmt::Display for Finding {
 
 /// Checks a parsed profile. `base_dir` is the profile's folder, for relative file paths.
 pub fn validate(profile: &Profile, base_dir: Option<&Path>) -> Vec<Finding> {
+    checked(profile, Files::Read(base_dir))
+}
+
+/// [`validate`] without reading any file: the window runs this on its UI thread on every
+/// change, and the CA file's check ([`ca_file_finding`]) on the engine.
+pub fn validate_in_memory(profile: &Profile) -> Vec<Finding> {
+    checked(profile, Files::Skip)
+}
+
+/// The extra CA file's problem, if it has one (the file is read: not for the UI thread).
+pub fn ca_file_finding(ca_file: &Path) -> Option<Finding> {
+    let why = super::ca::certificates(ca_file).err()?;
+    Some(Finding::error(
+        vec![Seg::Key("tls".into()), Seg::Key("ca_file".into())],
+        format!(
+            "the CA file {} {why}",
+            shown(&ca_file.display().to_string())
+        ),
+        "give the path of a PEM certificate file (relative paths start at the profile's folder), or remove `ca_file`",
+    ))
+}
+
+/// Whether the files a profile names are read (relative paths from the profile's folder).
+#[derive(Clone, Copy)]
+enum Files<'a> {
+    Read(Option<&'a Path>),
+    Skip,
+}
+
+fn checked(profile: &Profile, files: Files<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     duplicates(
         profile.accounts.iter().map(|a| a.name.as_str()),
@@ -129,7 +159,7 @@ pub fn validate(profile: &Profile, base_dir: Option<&Path>) -> Vec<Finding> {
     check_transports(profile, &mut out);
     check_mailboxes(profile, &mut out);
     super::google::check(profile, &mut out);
-    check_settings(profile, base_dir, &mut out);
+    check_settings(profile, files, &mut out);
     super::values::check_text(profile, &mut out);
     out
 }
@@ -221,17 +251,11 @@ fn check_mailboxes(profile: &Profile, out: &mut Vec<Finding>) {
     }
 }
 
-fn check_settings(profile: &Profile, base_dir: Option<&Path>, out: &mut Vec<Finding>) {
+fn check_settings(profile: &Profile, files: Files<'_>, out: &mut Vec<Finding>) {
     let key = |a: &str, b: &str| vec![Seg::Key(a.into()), Seg::Key(b.into())];
-    if let Some(ca) = &profile.tls.ca_file {
+    if let (Some(ca), Files::Read(base_dir)) = (&profile.tls.ca_file, files) {
         let full = base_dir.map_or_else(|| ca.clone(), |d| d.join(ca));
-        if let Err(why) = super::ca::certificates(&full) {
-            out.push(Finding::error(
-                key("tls", "ca_file"),
-                format!("the CA file {} {why}", shown(&full.display().to_string())),
-                "give the path of a PEM certificate file (relative paths start at the profile's folder), or remove `ca_file`",
-            ));
-        }
+        out.extend(ca_file_finding(&full));
     }
     if !(1..=600).contains(&profile.probe.timeout_secs) {
         out.push(Finding::error(

@@ -135,10 +135,76 @@ fn findings_speak_of_the_forms_fields_not_the_files_keys() {
         Nav::Page("settings"),
         Secrets::memory_only(),
     ));
-    h.run();
-    h.get_by_label_contains("the CA file /nonexistent/ca.pem does not exist");
+    // The CA file is read on the engine, not on the UI thread: its finding comes a little later.
+    shown_soon(&mut h, "the CA file /nonexistent/ca.pem does not exist");
     h.get_by_label_contains("or remove \"Extra CA file\"");
     assert!(!has(&h, "ca_file"), "no key names at the fields");
+
+    // Each change is checked again: a file without a certificate, then a good one.
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.pem");
+    std::fs::write(
+        &key,
+        "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    type_into(&mut h, "Extra CA file", &key.display().to_string());
+    shown_soon(&mut h, "holds no certificate");
+    assert!(!has(&h, "does not exist"), "the old path's finding is gone");
+    let good = dir.path().join("ca.pem");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args([
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=mailcfg window test CA",
+        ])
+        .arg("-keyout")
+        .arg(dir.path().join("ca.key"))
+        .arg("-out")
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    type_into(&mut h, "Extra CA file", &good.display().to_string());
+    let start = std::time::Instant::now();
+    while has(&h, "holds no certificate") {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "the finding stays"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        h.step();
+    }
+    h.run();
+    assert!(!has(&h, "the CA file"), "a good CA file has no finding");
+}
+
+/// Steps the window until a label containing `text` is shown (10 s at most).
+fn shown_soon(h: &mut egui_kittest::Harness<'_, mailcfg::ui::App>, text: &str) {
+    let start = std::time::Instant::now();
+    while h.query_by_label_contains(text).is_none() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "never shown: {text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        h.step();
+    }
+    h.run();
 }
 
 #[test]

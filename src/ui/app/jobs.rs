@@ -40,6 +40,8 @@ pub(super) enum Job {
     Discover,
     /// A Google service account's key being imported for the account.
     KeyImport(String),
+    /// The extra CA file at this path being checked.
+    CaCheck(PathBuf),
 }
 
 impl App {
@@ -104,6 +106,7 @@ impl App {
                 self.status =
                     Some(r.map_or_else(|e| (true, e), |()| (false, format!("Password {done}."))));
             }
+            (Job::CaCheck(path), Update::CaChecked(finding)) => self.on_ca_checked(path, finding),
             (Job::CheckSecret(account), Update::SecretPresent(p)) => {
                 self.runtime.secrets.insert(account, p);
             }
