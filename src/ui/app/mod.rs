@@ -8,6 +8,7 @@
 mod close;
 mod edit;
 mod files;
+mod findings;
 mod google;
 mod items;
 mod jobs;
@@ -30,7 +31,7 @@ use super::state::Runtime;
 use super::view::{Ctx, Input, Keyring};
 use crate::engine::{Engine, JobId, Pick};
 use crate::export::ExportFormat;
-use crate::profile::{self, Finding, Profile, Severity};
+use crate::profile::{Finding, Profile, Severity};
 use crate::secrets::Secrets;
 pub use files::WindowSettings;
 
@@ -56,16 +57,6 @@ pub struct Options {
     pub no_file_dialogs: bool,
     /// Offer the start screen ("Start from an e-mail address") when no profile was opened.
     pub start_screen: bool,
-}
-
-/// The extra CA file's last check, and whether one is under way.
-#[derive(Default)]
-struct CaCheck {
-    /// The path checked and its problem, if it has one.
-    last: Option<(PathBuf, Option<Finding>)>,
-    checking: bool,
-    /// A check came back with news: the findings are recomputed.
-    arrived: bool,
 }
 
 /// The profile being edited, as saved and as it is now.
@@ -105,7 +96,7 @@ pub struct App {
     title_sent: String,
     quitting: bool,
     /// The extra CA file's check, run on the engine.
-    ca: CaCheck,
+    ca: findings::CaCheck,
     /// A close waits for writes under way since then (app/close.rs).
     closing: Option<Instant>,
     test_all_at_start: bool,
@@ -174,7 +165,7 @@ impl App {
             title_sent: String::new(),
             quitting: false,
             closing: None,
-            ca: CaCheck::default(),
+            ca: findings::CaCheck::default(),
             test_all_at_start: opts.test_all,
             start: None,
             field_sources: Vec::new(),
@@ -234,52 +225,6 @@ impl App {
             .as_deref()
             .and_then(Path::parent)
             .map(Path::to_path_buf)
-    }
-
-    /// The extra CA file's full path (relative paths start at the profile's folder).
-    fn ca_path(&self) -> Option<PathBuf> {
-        let f = self.doc.profile.tls.ca_file.as_ref()?;
-        Some(self.base_dir().map_or_else(|| f.clone(), |d| d.join(f)))
-    }
-
-    /// The profile's findings, recomputed only when it changed (or the CA file's check came
-    /// back). Nothing here reads a file: the CA file is checked on the engine, again after each
-    /// change, and its finding joins the others when it is there.
-    fn refresh_findings(&mut self) {
-        let changed = self.validated.as_ref() != Some(&self.doc.profile);
-        if !changed && !std::mem::take(&mut self.ca.arrived) {
-            return;
-        }
-        let path = self.ca_path();
-        if changed
-            && let Some(p) = &path
-            && !self.ca.checking
-        {
-            self.ca.checking = true;
-            let j = self.engine.check_ca(p.clone());
-            self.jobs.insert(j, jobs::Job::CaCheck(p.clone()));
-        }
-        let mut findings = profile::validate_in_memory(&self.doc.profile);
-        if let (Some(p), Some((checked, finding))) = (&path, &self.ca.last)
-            && p == checked
-        {
-            findings.extend(finding.iter().cloned());
-        }
-        self.findings = findings;
-        self.validated = Some(self.doc.profile.clone());
-    }
-
-    fn on_ca_checked(&mut self, path: PathBuf, finding: Option<Finding>) {
-        self.ca.checking = false;
-        let now = Some((path, finding));
-        if self.ca.last != now {
-            self.ca.last = now;
-            self.ca.arrived = true;
-        }
-        if self.ca.last.as_ref().map(|(p, _)| p) != self.ca_path().as_ref() {
-            // The path changed while this one was read: check the new one.
-            self.validated = None;
-        }
     }
 
     /// One frame: apply the engine's updates, draw, apply what was asked, keep title and draft.
