@@ -212,6 +212,21 @@ async fn ok_then_warning_for_a_secret_expiring_within_warn_days() {
         5,
         "status, 3 targets, 1 account"
     );
+    let json = check(
+        &file,
+        &["--format", "json", "--warn-days", "3", "--crit-days", "1"],
+        Some(defaults::APP_SECRET),
+    )
+    .await;
+    assert_eq!(json.code, 0);
+    let v: serde_json::Value = serde_json::from_str(json.stdout.trim()).unwrap();
+    assert_eq!(
+        (v["state"].as_str(), v["exit_code"].as_i64()),
+        (Some("ok"), Some(0))
+    );
+    let targets = v["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 3);
+    assert!(targets.iter().all(|t| t["diagnosis"].is_null()), "{v}");
 
     let in_two_days = chrono::Utc::now().date_naive() + chrono::Days::new(2);
     p.accounts[0].client_secret_expires = Some(in_two_days.format("%Y-%m-%d").to_string());
