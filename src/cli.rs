@@ -292,7 +292,8 @@ pub enum Command {
     ///
     /// Asks every source at once, each within its own time limit: the domain's MX records,
     /// Microsoft's tenant discovery, Thunderbird autoconfig (the domain's file, its .well-known
-    /// copy, the ISPDB) and the SRV records of RFC 6186 and 8314. Prints one line per source as
+    /// copy, the ISPDB for the domain and for its MX records' provider) and the SRV records of
+    /// RFC 6186 and 8314. Prints one line per source as
     /// it answers (on stderr), where each field of the draft came from, then the draft profile,
     /// which `mailcfg validate` accepts. Exits 0 when something was found, 1 when nothing was, 2
     /// for a bad address. Ctrl+C cancels.

@@ -16,6 +16,8 @@ pub enum Origin {
     WellKnown,
     Ispdb,
     Srv,
+    /// The ISPDB's entry for the provider the MX records point to.
+    IspdbMx,
     Mx,
     Tenant,
     Preset,
@@ -34,6 +36,7 @@ impl Origin {
             Origin::WellKnown => "well-known autoconfig",
             Origin::Ispdb => "ISPDB",
             Origin::Srv => "SRV records",
+            Origin::IspdbMx => "ISPDB (by MX)",
             Origin::Mx => "MX records",
             Origin::Tenant => "tenant discovery",
             Origin::Preset => "provider preset",
@@ -51,6 +54,9 @@ impl Origin {
             }
             Origin::Ispdb => "it is Thunderbird's curated entry for the domain",
             Origin::Srv => "the domain publishes these servers for mail clients in its DNS",
+            Origin::IspdbMx => {
+                "it is Thunderbird's curated entry for the provider the domain's MX records name"
+            }
             Origin::Mx => "the MX records say where the domain's mail is delivered",
             Origin::Tenant => "tenant discovery says who signs the domain's users in",
             Origin::Preset => "it is what the provider always uses",

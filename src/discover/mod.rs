@@ -1,7 +1,8 @@
 //! Discovery: from an e-mail address to a draft profile. Every source is a step of a timeline
 //! like the connection test's (what was asked, what came back, how long it took): the domain's
 //! MX records, Microsoft's tenant discovery, Thunderbird autoconfig (the domain's own file, its
-//! `.well-known` copy, the ISPDB) and the SRV records of RFC 6186 / RFC 8314. All run at once,
+//! `.well-known` copy, the ISPDB for the domain and for the provider its MX records name) and
+//! the SRV records of RFC 6186 / RFC 8314. All run at once,
 //! each within its own time limit, so one that fails or hangs never holds up the others. The
 //! answers become claims that [`draft::compose`] turns into a profile whose every field says
 //! where it came from. How sources rank and why: docs/discovery.md.
@@ -81,6 +82,8 @@ pub enum Step {
     WellKnownHttps,
     WellKnownHttp,
     Ispdb,
+    /// The ISPDB asked for the domain the MX records point to (a provider hosting the domain).
+    IspdbMx,
     SrvImaps,
     SrvImap,
     SrvPop3s,
@@ -98,6 +101,7 @@ impl Step {
         Step::WellKnownHttps,
         Step::WellKnownHttp,
         Step::Ispdb,
+        Step::IspdbMx,
         Step::SrvImaps,
         Step::SrvImap,
         Step::SrvPop3s,
@@ -116,6 +120,7 @@ impl fmt::Display for Step {
             Step::WellKnownHttps => "Well-known",
             Step::WellKnownHttp => "Well-known (http)",
             Step::Ispdb => "ISPDB",
+            Step::IspdbMx => "ISPDB (by MX)",
             Step::SrvImaps => "SRV imaps",
             Step::SrvImap => "SRV imap",
             Step::SrvPop3s => "SRV pop3s",
@@ -207,6 +212,7 @@ pub async fn discover(
         dns,
         fetcher,
         settings: settings.clone(),
+        mx: tokio::sync::OnceCell::new(),
     });
     let mut set = tokio::task::JoinSet::new();
     for (i, step) in Step::ALL.iter().copied().enumerate() {

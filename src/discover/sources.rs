@@ -26,6 +26,8 @@ pub(super) struct Ctx {
     pub dns: Arc<Dns>,
     pub fetcher: Result<Fetcher, String>,
     pub settings: Settings,
+    /// The MX lookup, shared by the MX step and the ISPDB-by-MX step.
+    pub mx: tokio::sync::OnceCell<Result<Vec<(u16, String)>, LookupError>>,
 }
 
 pub(super) struct Outcome {
@@ -49,6 +51,11 @@ impl Ctx {
     pub fn asked(&self, step: Step) -> String {
         match step {
             Step::Mx => format!("MX {} (DNS {})", self.address.domain, self.dns.server()),
+            Step::IspdbMx => format!(
+                "{}/<the domain of MX {}>",
+                self.settings.ispdb.trim_end_matches('/'),
+                self.address.domain
+            ),
             _ => match srv_service(step) {
                 Some((label, ..)) => format!("SRV {label}.{}", self.address.domain),
                 None => self.url(step).map_or_else(|e| e, |u| u.to_string()),
@@ -104,6 +111,7 @@ impl Ctx {
     pub async fn run(&self, step: Step) -> Outcome {
         match step {
             Step::Mx => self.mx().await,
+            Step::IspdbMx => self.ispdb_by_mx().await,
             Step::Tenant => self.tenant().await,
             Step::AutoconfigHttps
             | Step::AutoconfigHttp
@@ -114,8 +122,16 @@ impl Ctx {
         }
     }
 
+    /// The domain's MX records, looked up once for the steps that need them.
+    async fn mx_records(&self) -> Result<Vec<(u16, String)>, LookupError> {
+        self.mx
+            .get_or_init(|| self.dns.mx(&self.address.domain))
+            .await
+            .clone()
+    }
+
     async fn mx(&self) -> Outcome {
-        let mut records = match self.dns.mx(&self.address.domain).await {
+        let mut records = match self.mx_records().await {
             Ok(r) => r,
             Err(e) => return lookup_failed(&e),
         };
@@ -205,11 +221,85 @@ impl Ctx {
         }
     }
 
+    /// Thunderbird's fallback when the domain publishes nothing: the ISPDB's entry for the
+    /// provider the MX records point to, asked by the MX host's parent domain and then its base
+    /// domain (`mx1.mail.example.net` → `mail.example.net`, `example.net`).
+    async fn ispdb_by_mx(&self) -> Outcome {
+        let records = match self.mx_records().await {
+            Ok(r) => r,
+            Err(e) => return lookup_failed(&e),
+        };
+        let Some(host) = records
+            .iter()
+            .min_by_key(|r| r.0)
+            .map(|r| r.1.trim_end_matches('.').to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+        else {
+            return Outcome::new(
+                Status::Nothing,
+                "a null MX: the domain accepts no mail (RFC 7505)".into(),
+            );
+        };
+        let mx = shown(&host, 80);
+        if let Some(h) = classify::mx_hosting(&host) {
+            return Outcome::new(
+                Status::Nothing,
+                format!(
+                    "MX {mx} is {}'s: its preset applies, the ISPDB is not asked",
+                    h.label()
+                ),
+            );
+        }
+        let candidates = mx_domains(&host, &self.address.domain);
+        if candidates.is_empty() {
+            return Outcome::new(
+                Status::Nothing,
+                format!("MX {mx} is the domain's own: the ISPDB step asks for the domain"),
+            );
+        }
+        let mut tried = Vec::new();
+        for d in &candidates {
+            let text = format!("{}/{d}", self.settings.ispdb.trim_end_matches('/'));
+            let Ok(url) = Url::parse(&text) else {
+                tried.push(format!("{}: not a valid URL", shown(&text, 120)));
+                continue;
+            };
+            let fetched = match self.get(&url, AUTOCONFIG_CAP).await {
+                Ok(f) => f,
+                Err(mut o) => {
+                    o.answer = format!("MX {mx} → {}: {}", shown(d, 80), o.answer);
+                    return o;
+                }
+            };
+            if fetched.status == 404 || fetched.status == 410 {
+                tried.push(format!("{} (HTTP {})", shown(d, 80), fetched.status));
+                continue;
+            }
+            let mut out = self.parsed(&fetched, Origin::IspdbMx);
+            out.answer = format!("MX {mx} → {}: {}", shown(d, 80), out.answer);
+            return out;
+        }
+        Outcome::new(
+            Status::Nothing,
+            format!("MX {mx}; no ISPDB entry for {}", tried.join(", ")),
+        )
+    }
+
     async fn autoconfig(&self, step: Step) -> Outcome {
         let fetched = match self.fetch(step, AUTOCONFIG_CAP).await {
             Ok(f) => f,
             Err(o) => return o,
         };
+        let origin = match step {
+            Step::Ispdb => Origin::Ispdb,
+            Step::WellKnownHttps | Step::WellKnownHttp => Origin::WellKnown,
+            _ => Origin::Autoconfig,
+        };
+        self.parsed(&fetched, origin)
+    }
+
+    /// An autoconfig file's answer as claims (or why it is refused).
+    fn parsed(&self, fetched: &super::fetch::Fetched, origin: Origin) -> Outcome {
         if fetched.status == 404 || fetched.status == 410 {
             return Outcome::new(
                 Status::Nothing,
@@ -237,11 +327,6 @@ impl Ctx {
                     ),
                 );
             }
-        };
-        let origin = match step {
-            Step::Ispdb => Origin::Ispdb,
-            Step::WellKnownHttps | Step::WellKnownHttp => Origin::WellKnown,
-            _ => Origin::Autoconfig,
         };
         let plain = fetched.url.starts_with("http:");
         let evidence = if plain {
@@ -299,11 +384,15 @@ impl Ctx {
         let url = self
             .url(step)
             .map_err(|e| Outcome::new(Status::Failed, e))?;
+        self.get(&url, cap).await
+    }
+
+    async fn get(&self, url: &Url, cap: usize) -> Result<super::fetch::Fetched, Outcome> {
         let fetcher = self
             .fetcher
             .as_ref()
             .map_err(|e| Outcome::new(Status::Failed, e.clone()))?;
-        fetcher.get(&url, cap).await.map_err(|e| match e {
+        fetcher.get(url, cap).await.map_err(|e| match e {
             FetchError::NoSuchHost(why) => Outcome::new(Status::Nothing, why),
             FetchError::TimedOut(why) => Outcome::new(Status::TimedOut, why),
             FetchError::TooLarge(_) | FetchError::Redirect(_) => {
@@ -326,6 +415,38 @@ fn srv_service(step: Step) -> Option<(&'static str, Service, Encryption)> {
     })
 }
 
+/// The domains to ask the ISPDB for a provider's MX host, in Thunderbird's order: the host's
+/// parent domain, then its base domain (two labels; three under a country's `co.`, `com.`…),
+/// leaving out the address's own domain (the ISPDB step asks for it) and its subdomains.
+fn mx_domains(host: &str, own: &str) -> Vec<String> {
+    // A name from DNS goes into the ISPDB's URL: a host name's characters only.
+    let Some(host) = super::address::host_name(host) else {
+        return Vec::new();
+    };
+    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+    if labels.len() < 2 {
+        return Vec::new();
+    }
+    let n = labels.len();
+    let second_level = ["co", "com", "net", "org", "ac", "gov", "edu", "ne", "or"];
+    let base_len = if n >= 3 && labels[n - 1].len() == 2 && second_level.contains(&labels[n - 2]) {
+        3
+    } else {
+        2
+    };
+    let mut out: Vec<String> = Vec::new();
+    if n > base_len + 1 {
+        out.push(labels[1..].join("."));
+    }
+    if n >= base_len {
+        out.push(labels[n - base_len..].join("."));
+    }
+    let own = own.trim_end_matches('.').to_ascii_lowercase();
+    out.retain(|d| *d != own && !d.ends_with(&format!(".{own}")));
+    out.dedup();
+    out
+}
+
 fn lookup_failed(e: &LookupError) -> Outcome {
     let status = match e {
         LookupError::NoSuchName(_) | LookupError::NoRecords(..) => Status::Nothing,
@@ -340,5 +461,36 @@ pub(super) fn claim(fact: Fact, origin: Origin, evidence: String) -> Claim {
         fact,
         origin,
         evidence,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mx_domains;
+
+    #[test]
+    fn an_mx_host_gives_its_parent_then_its_base_domain() {
+        assert_eq!(
+            mx_domains("mx1.mail.example.net", "customer.org"),
+            ["mail.example.net", "example.net"]
+        );
+        assert_eq!(
+            mx_domains("in1-smtp.messagingengine.com", "me.org"),
+            ["messagingengine.com"]
+        );
+        assert_eq!(
+            mx_domains("mx.provider.co.uk", "shop.example"),
+            ["provider.co.uk"]
+        );
+        assert_eq!(
+            mx_domains("a.b.provider.co.uk", "x.example"),
+            ["b.provider.co.uk", "provider.co.uk"]
+        );
+        assert_eq!(mx_domains("provider.net.", "x.example"), ["provider.net"]);
+        // The domain's own MX: the ISPDB step asks for the domain already.
+        assert!(mx_domains("mail.example.com", "example.com").is_empty());
+        assert!(mx_domains("mx.corp.example.com", "example.com").is_empty());
+        assert!(mx_domains("localhost", "example.com").is_empty());
+        assert!(mx_domains("mx.../../admin?x", "example.com").is_empty());
     }
 }

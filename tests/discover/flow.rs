@@ -61,11 +61,11 @@ async fn json_is_one_object_per_event_then_the_draft_with_each_fields_source() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let lines = r.json();
     let steps: Vec<_> = lines.iter().filter(|v| v["type"] == "step").collect();
-    // Each of the 12 steps starts and ends.
-    assert_eq!(steps.len(), 24, "{}", r.stdout);
+    // Each of the 13 steps starts and ends.
+    assert_eq!(steps.len(), 26, "{}", r.stdout);
     assert_eq!(
         steps.iter().filter(|v| v["status"] == "running").count(),
-        12
+        13
     );
     for v in &steps {
         assert!(

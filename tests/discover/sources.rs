@@ -268,6 +268,55 @@ async fn the_ispdb_knows_a_provider_with_oauth2() {
 }
 
 #[tokio::test]
+async fn a_domain_hosted_by_a_provider_gets_the_ispdb_entry_its_mx_names() {
+    let w = World::start(
+        Records::new()
+            .mx("hosted.test", "mx1.mail.hostco.test", 10)
+            .mx("m365.test", "m365-test.mail.protection.outlook.com", 0),
+    )
+    .await;
+    let xml = autoconfig_xml(
+        "hostco.test",
+        ("imap.hostco.test", 993, "SSL"),
+        ("smtp.hostco.test", 465, "SSL"),
+        "%EMAILADDRESS%",
+        "password-cleartext",
+    );
+    // The MX host's parent domain has no entry; its base domain has.
+    w.web
+        .set("127.0.0.1", "/v1.1/hostco.test", Reply::Body(xml));
+    let r = w.discover("ian@hosted.test", &[]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let step = r.step("ISPDB (by MX)");
+    assert!(
+        step.starts_with("found") && step.contains("MX mx1.mail.hostco.test → hostco.test"),
+        "{step}"
+    );
+    assert!(
+        r.step("ISPDB").starts_with("none"),
+        "the domain itself has no entry"
+    );
+    let p = r.profile();
+    assert_eq!(s(&p, "mailboxes.0.host"), "imap.hostco.test");
+    assert_eq!(s(&p, "mailboxes.0.user"), "ian@hosted.test");
+    assert_eq!(s(&p, "transports.0.host"), "smtp.hostco.test");
+    assert!(
+        r.stderr
+            .contains("imap.hostco.test  ← ISPDB (by MX): http://127.0.0.1:"),
+        "{}",
+        r.stderr
+    );
+
+    // A Microsoft 365 MX is not looked up in the ISPDB: its preset applies.
+    let r = w.discover("alice@m365.test", &[]).await;
+    assert!(
+        r.step("ISPDB (by MX)").contains("its preset applies"),
+        "{}",
+        r.step("ISPDB (by MX)")
+    );
+}
+
+#[tokio::test]
 async fn a_domain_with_nothing_says_so_with_what_was_tried() {
     let w = World::start(Records::new()).await;
     let r = w.discover("hank@nothing.test", &[]).await;
@@ -291,7 +340,7 @@ async fn a_domain_with_nothing_says_so_with_what_was_tried() {
     }
     assert_eq!(
         tried.lines().filter(|l| l.contains(" → ")).count(),
-        12,
+        13,
         "{tried}"
     );
     assert!(tried.contains("does not exist (NXDOMAIN)"));
