@@ -191,6 +191,8 @@ impl From<Action> for Actions {
 /// Ctrl+S, Ctrl+O, Ctrl+N and Esc.
 pub fn shortcuts(ctx: &egui::Context) -> Vec<Action> {
     use egui::{Key, KeyboardShortcut, Modifiers};
+    // Ctrl+Z in a text field is the field's own undo; elsewhere it undoes a delete.
+    let typing = ctx.memory(|m| m.focused().is_some());
     ctx.input_mut(|i| {
         let mut out = Vec::new();
         let mut key = |k, a| {
@@ -201,6 +203,9 @@ pub fn shortcuts(ctx: &egui::Context) -> Vec<Action> {
         key(Key::S, Action::Save);
         key(Key::O, Action::Ask(Pending::Open));
         key(Key::N, Action::Ask(Pending::New));
+        if !typing {
+            key(Key::Z, Action::Undo);
+        }
         if i.key_pressed(Key::Escape) {
             out.push(Action::CancelAll);
         }

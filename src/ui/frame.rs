@@ -166,7 +166,12 @@ fn status_bar(ui: &mut egui::Ui, f: &Frame<'_>) -> Actions {
             ui.label(RichText::new(text).color(c));
         }
         if let Some(what) = f.undo {
-            out.on(ui.button(format!("Undo: {what}")).clicked(), Action::Undo);
+            out.on(
+                ui.button(format!("Undo: {what}"))
+                    .on_hover_text("Ctrl+Z")
+                    .clicked(),
+                Action::Undo,
+            );
         }
     });
     out

@@ -250,6 +250,15 @@ fn deleting_asks_nothing_but_can_be_undone() {
         .click();
     h.run();
     assert_eq!(h.state().profile(), &start);
+    // Ctrl+Z undoes a delete too, when no text field has the keyboard.
+    h.get_by_label("Office365 SMTP").click();
+    h.run();
+    h.get_by_label("Delete").click();
+    h.run();
+    assert!(h.state().profile().transports.is_empty());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run();
+    assert_eq!(h.state().profile(), &start, "Ctrl+Z brought it back");
     // Duplicate twice: free names, and the copy is selected.
     h.get_by_label("Office365 SMTP").click();
     h.run();
