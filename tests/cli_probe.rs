@@ -234,8 +234,9 @@ async fn a_failure_prints_the_diagnosis_with_the_apps_ids_and_exits_1() {
         "{out}"
     );
     // SMTP signed in as the same mailbox: that proves the token, not access to the mailbox, so
-    // a switched-off protocol is not claimed; a wrong object ID cannot be ruled out.
-    assert!(!out.contains("[protocol_disabled]"), "{out}");
+    // a switched-off protocol is not the diagnosis (it stays among what cannot be ruled out, as
+    // a wrong object ID does).
+    assert!(!out.contains("diagnosis: IMAP is turned off"), "{out}");
     assert!(out.contains("[service_principal_wrong_object_id]"), "{out}");
     assert!(out.contains("Summary: 1 of 2 passed"), "{out}");
     // Only the selected targets ran.

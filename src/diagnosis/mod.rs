@@ -206,7 +206,7 @@ pub fn for_account(ev: &Evidence<'_>, account: &str, place: &Place) -> Vec<Diagn
     };
     findings(&case)
         .into_iter()
-        .filter(|(_, f)| f.confidence == Confidence::Proven)
+        .filter(|(_, f)| f.confidence >= Confidence::Likely)
         .map(|(r, f)| f.into_diagnosis(r, Vec::new()))
         .collect()
 }

@@ -699,3 +699,235 @@ fn a_delegated_mailbox_another_protocol_opened_is_not_unavailable() {
     assert_eq!(d.kind, Kind::ProtocolDisabled, "{d:#?}");
     assert!(!kinds(&d).contains(&Kind::MailboxUnavailable), "{d:#?}");
 }
+
+fn delegated_token(scopes: &[&str], opaque: bool) -> SignInSeen {
+    SignInSeen::Token(TokenSeen {
+        claims: Ok(Claims {
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            user: Some("a@example.test".into()),
+            opaque,
+            ..if opaque {
+                Claims {
+                    expires: Some(T0 + 3600),
+                    ..Claims::default()
+                }
+            } else {
+                app_claims()
+            }
+        }),
+        fetched_at: at(T0),
+        expires_at: Some(at(T0 + 3600)),
+        user: Some("a@example.test".into()),
+    })
+}
+
+fn account_problems(p: &Profile, sign_in: &SignInSeen) -> Vec<Kind> {
+    let mut ev = Evidence::new(p, at(T0 + 120));
+    ev.sign_ins.push(("A", sign_in));
+    for_account(&ev, "A", &Place::Window)
+        .into_iter()
+        .map(|d| d.kind)
+        .collect()
+}
+
+#[test]
+fn an_opaque_tokens_full_scopes_grant_what_their_last_part_names() {
+    // Outlook.com's personal accounts get opaque tokens: their scopes come from the answer,
+    // as full URIs.
+    let p = profile(Flow::Delegated);
+    let t = delegated_token(
+        &[
+            "https://outlook.office.com/IMAP.AccessAsUser.All",
+            "https://outlook.office.com/POP.AccessAsUser.All",
+            "https://outlook.office.com/SMTP.Send",
+            "offline_access",
+        ],
+        true,
+    );
+    assert!(
+        account_problems(&p, &t).is_empty(),
+        "{:?}",
+        account_problems(&p, &t)
+    );
+    let t = delegated_token(&["https://outlook.office.com/IMAP.AccessAsUser.All"], true);
+    assert_eq!(account_problems(&p, &t), [Kind::PermissionMissing]);
+}
+
+#[test]
+fn smtp_app_only_may_rest_on_app_rbac_with_no_role_in_the_token() {
+    let mut p = profile(Flow::AppOnly);
+    p.mailboxes.clear();
+    let no_roles = token(Claims {
+        roles: Vec::new(),
+        ..app_claims()
+    });
+    assert!(
+        account_problems(&p, &no_roles).is_empty(),
+        "SMTP alone without roles: App RBAC, not a missing consent"
+    );
+    // With IMAP and POP3 granted, the missing SMTP role is likely, not proven, and the fix
+    // names App RBAC too.
+    let p = profile(Flow::AppOnly);
+    let imap_only = token(Claims {
+        roles: vec!["IMAP.AccessAsApp".into(), "POP.AccessAsApp".into()],
+        ..app_claims()
+    });
+    let mut ev = Evidence::new(&p, at(T0 + 120));
+    ev.sign_ins.push(("A", &imap_only));
+    let found = for_account(&ev, "A", &Place::Window);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].kind, Kind::PermissionMissing);
+    assert_eq!(found[0].confidence, Confidence::Likely);
+    assert!(
+        found[0].fix.contains("Application SMTP.SendAsApp"),
+        "{}",
+        found[0].fix
+    );
+    let r = [report(&p, "smtp-a", Some((Step::Authenticate, refused())))];
+    let d = diagnose(&p, &imap_only, &r, "smtp-a");
+    assert_ne!(d.confidence, Confidence::Proven, "{d:#?}");
+}
+
+#[test]
+fn national_clouds_and_the_consent_resource_are_exchange_audiences() {
+    let p = profile(Flow::AppOnly);
+    for aud in [
+        "https://outlook.office365.us",
+        "https://partner.outlook.cn",
+        "https://ps.outlook.com",
+    ] {
+        let t = token(Claims {
+            audience: vec![aud.into()],
+            ..app_claims()
+        });
+        assert!(account_problems(&p, &t).is_empty(), "{aud}");
+    }
+}
+
+#[test]
+fn another_protocol_signed_in_as_the_user_points_at_this_protocol() {
+    let p = profile(Flow::Delegated);
+    let t = delegated_token(
+        &["IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "SMTP.Send"],
+        false,
+    );
+    let reports = [
+        report(&p, "imap-a", Some((Step::Authenticate, refused()))),
+        report(&p, "smtp-a", None),
+    ];
+    let d = diagnose(&p, &t, &reports, "imap-a");
+    assert_eq!(d.kind, Kind::ProtocolDisabled, "{d:#?}");
+    assert_eq!(d.confidence, Confidence::Likely);
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("\"smtp-a\" (SMTP) signed in as a@example.test"))
+    );
+}
+
+#[test]
+fn a_skewed_clock_does_not_make_a_fresh_token_expired() {
+    // This computer is 2 h ahead: by its clock the token's exp has passed, but the answer's
+    // expires_in, counted from the arrival, says it is fresh, and so it is at the server.
+    let p = profile(Flow::AppOnly);
+    let t = SignInSeen::Token(TokenSeen {
+        claims: Ok(Claims {
+            issued: Some(T0 - 7200),
+            expires: Some(T0 - 7200 + 4500),
+            ..app_claims()
+        }),
+        fetched_at: at(T0),
+        expires_at: Some(at(T0 + 4500)),
+        user: None,
+    });
+    assert!(
+        account_problems(&p, &t).is_empty(),
+        "{:?}",
+        account_problems(&p, &t)
+    );
+}
+
+#[test]
+fn one_pop3_mailbox_refused_cannot_tell_the_service_principal_from_the_grant() {
+    let p = profile(Flow::AppOnly);
+    let r = [report(
+        &p,
+        "pop-a",
+        Some((
+            Step::Authenticate,
+            Symptom::AuthRefused {
+                reply: "-ERR Authentication failure: unknown user name or bad password.".into(),
+                challenge: None,
+            },
+        )),
+    )];
+    let d = diagnose(&p, &token(app_claims()), &r, "pop-a");
+    assert_eq!(d.confidence, Confidence::Possible, "{d:#?}");
+}
+
+#[test]
+fn send_as_for_a_delegated_user_is_granted_to_that_user() {
+    let mut p = profile(Flow::Delegated);
+    p.transports[0].username = Some("a@example.test".into());
+    let t = delegated_token(
+        &["IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "SMTP.Send"],
+        false,
+    );
+    let r = [report(
+        &p,
+        "smtp-a",
+        Some((
+            Step::Send,
+            Symptom::SendAsDenied {
+                reply: "550 5.7.60 SMTP; Client does not have permissions to send as this sender"
+                    .into(),
+            },
+        )),
+    )];
+    let d = diagnose(&p, &t, &r, "smtp-a");
+    assert_eq!(d.kind, Kind::SendAsDenied, "{d:#?}");
+    assert!(
+        d.commands
+            .iter()
+            .any(|c| c.contains("-Trustee 'a@example.test'")),
+        "{:?}",
+        d.commands
+    );
+    assert!(!d.commands.iter().any(|c| c.contains(SP_OID)));
+}
+
+#[test]
+fn exchange_smtp_fixes_never_suggest_port_465() {
+    let p = profile(Flow::AppOnly);
+    let r = [report(
+        &p,
+        "smtp-a",
+        Some((
+            Step::Authenticate,
+            Symptom::TlsRequired {
+                reply: "530 5.7.0 Must issue a STARTTLS command first".into(),
+            },
+        )),
+    )];
+    let d = diagnose(&p, &token(app_claims()), &r, "smtp-a");
+    assert_eq!(d.kind, Kind::TlsRequired, "{d:#?}");
+    assert!(d.fix.contains("587") && !d.fix.contains("465"), "{}", d.fix);
+}
+
+#[test]
+fn a_google_service_accounts_users_are_not_exchange_mailbox_grants() {
+    let mut p = profile(Flow::AppOnly);
+    p.accounts[0].provider = crate::profile::Provider::Google;
+    let reports = [
+        report(&p, "imap-a", None),
+        report(&p, "imap-b", Some((Step::Authenticate, refused()))),
+    ];
+    let d = diagnose(&p, &token(app_claims()), &reports, "imap-b");
+    assert_ne!(d.kind, Kind::MailboxGrantMissing, "{d:#?}");
+    assert_ne!(d.kind, Kind::ProtocolDisabled, "{d:#?}");
+    assert!(
+        !d.commands.iter().any(|c| c.contains("ExchangeOnline")),
+        "{:?}",
+        d.commands
+    );
+}

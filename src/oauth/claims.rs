@@ -15,6 +15,12 @@ pub const EXCHANGE_AUDIENCES: &[&str] = &[
     "https://outlook.office365.com",
     "https://outlook.office.com",
     "00000002-0000-0ff1-ce00-000000000000",
+    // The resource asked for comes back as the audience: the multi-tenant consent scope and
+    // the national clouds' hosts.
+    "https://ps.outlook.com",
+    "https://outlook.office365.us",
+    "https://outlook-dod.office365.us",
+    "https://partner.outlook.cn",
 ];
 /// Microsoft Graph: the wrong resource for IMAP, POP and SMTP.
 pub const GRAPH_AUDIENCES: &[&str] = &[

@@ -280,8 +280,14 @@ const ENTRA: &[Entry] = &[
     e(
         &[7000112],
         "the application is disabled",
-        "the app's enterprise application (service principal) is disabled in this tenant",
-        "enable it in Entra ID → Enterprise applications → the app → Properties → \"Enabled for users to sign in\"",
+        "the app's enterprise application (service principal) is disabled in this tenant, by your administrators or by its publisher (an app that is not yours, such as an old mail client's client ID, cannot be enabled again)",
+        "for your own app, enable it in Entra ID → Enterprise applications → the app → Properties → \"Enabled for users to sign in\"; for someone else's client ID, register an app of your own and use its client ID",
+    ),
+    e(
+        &[7000229],
+        "the app has no service principal in this tenant",
+        "the app {client_id} is registered, but tenant {tenant} has no enterprise application (service principal) for it, and since 2026 Entra refuses tokens to such apps",
+        "grant admin consent for the app (Entra ID → App registrations → the app → API permissions → \"Grant admin consent\"), which creates its service principal; or create it with `New-MgServicePrincipal -AppId {client_id}`",
     ),
     e(
         &[70016],

@@ -262,7 +262,10 @@ pub fn refine(kind: TargetKind, step: Step, symptom: Symptom) -> Symptom {
     if has("basic authentication is disabled") {
         return Symptom::BasicAuthDisabled { reply };
     }
-    if has("530 5.7.57") || has("client not authenticated") {
+    if has("530 5.7.57")
+        || has("client not authenticated")
+        || (has("530 5.7.0") && has("authentication required"))
+    {
         return Symptom::NotAuthenticatedToSend { reply };
     }
     if has("550 5.7.60") || has("send as this sender") {
@@ -394,6 +397,18 @@ mod tests {
                 S,
                 "530 5.7.57 Client not authenticated to send mail.",
                 "not_authenticated_to_send",
+            ),
+            (
+                Smtp,
+                S,
+                "530-5.7.0 Authentication Required. For more information, go to\r\n530 5.7.0  https://support.google.com/mail/?p=WantAuthError",
+                "not_authenticated_to_send",
+            ),
+            (
+                Smtp,
+                A,
+                "530 5.7.0 Must issue a STARTTLS command first.",
+                "tls_required",
             ),
             (
                 Smtp,

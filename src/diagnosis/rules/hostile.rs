@@ -2,7 +2,7 @@
 //! greeting that refuses the session, a value that would have injected a command. Each follows
 //! from the failing step's symptom alone.
 
-use super::network::ports;
+use super::network::both_ports;
 use super::{Case, proven};
 use crate::diagnosis::Found;
 use crate::probe::{Symptom, TargetKind};
@@ -14,7 +14,6 @@ pub(super) fn server_flooded(case: &Case<'_>) -> Option<Found> {
     let k = case
         .kind
         .map_or_else(|| "the protocol".into(), |k| k.to_string());
-    let (tls, starttls) = ports(case.kind);
     let step = case
         .step()
         .map_or_else(|| "the test".into(), |s| s.to_string());
@@ -25,7 +24,8 @@ pub(super) fn server_flooded(case: &Case<'_>) -> Option<Found> {
             "During {step} the server sent {lines} lines ({bytes} bytes) without ending its reply, more than any mail server's answer holds; the test stopped reading there. The port belongs to something else, or the server is broken or hostile."
         ),
         format!(
-            "Check the host and port ({k} uses {tls} with TLS or {starttls} with STARTTLS); if the server is yours, its administrator must look at its log."
+            "Check the host and port ({k} uses {}); if the server is yours, its administrator must look at its log.",
+            both_ports(case)
         ),
         Vec::new(),
     ))

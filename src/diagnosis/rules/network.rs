@@ -15,6 +15,32 @@ pub(super) fn ports(kind: Option<TargetKind>) -> (u16, u16) {
     }
 }
 
+/// SMTP at Exchange Online, which has no implicit-TLS port (587 with STARTTLS only).
+fn microsoft_smtp(case: &Case<'_>) -> bool {
+    case.kind == Some(TargetKind::Smtp) && {
+        let (host, _) = endpoint(case);
+        let h = host.to_ascii_lowercase();
+        h.ends_with(".office365.com") || h.ends_with(".outlook.com") || h.ends_with(".office365.us")
+    }
+}
+
+/// "993 with TLS or 143 with STARTTLS", in the target's protocol (Exchange's SMTP: 587 only).
+pub(super) fn both_ports(case: &Case<'_>) -> String {
+    if microsoft_smtp(case) {
+        return "587 with STARTTLS (Exchange Online offers no implicit-TLS port for SMTP)".into();
+    }
+    let (tls, starttls) = ports(case.kind);
+    format!("{tls} with TLS or {starttls} with STARTTLS")
+}
+
+/// The encrypted choices: "STARTTLS, or TLS on port 993" (Exchange's SMTP: STARTTLS on 587).
+pub(super) fn tls_choice(case: &Case<'_>) -> String {
+    if microsoft_smtp(case) {
+        return "STARTTLS on port 587".into();
+    }
+    format!("STARTTLS, or TLS on port {}", ports(case.kind).0)
+}
+
 /// The host and port the target connects to, by the profile.
 fn endpoint(case: &Case<'_>) -> (String, u16) {
     let p = case.ev.profile;
@@ -63,15 +89,15 @@ pub(super) fn dns_failed(case: &Case<'_>) -> Option<Found> {
 
 pub(super) fn connection_refused(case: &Case<'_>) -> Option<Found> {
     let (host, port) = endpoint(case);
-    let (tls, starttls) = ports(case.kind);
     when(
         case,
         is(case, |s| matches!(s, Symptom::Refused)),
         "Connection refused",
         format!("Nothing listens on {host} port {port}, or a firewall rejects the connection."),
         format!(
-            "Check the port ({} uses {tls} with TLS or {starttls} with STARTTLS).",
-            kind_name(case)
+            "Check the port ({} uses {}).",
+            kind_name(case),
+            both_ports(case)
         ),
         Vec::new(),
     )
@@ -133,7 +159,6 @@ pub(super) fn certificate_wrong_name(case: &Case<'_>) -> Option<Found> {
 
 pub(super) fn port_expects_starttls(case: &Case<'_>) -> Option<Found> {
     let (_, port) = endpoint(case);
-    let (tls, _) = ports(case.kind);
     when(
         case,
         is(case, |s| matches!(s, Symptom::PlainPort)),
@@ -141,7 +166,7 @@ pub(super) fn port_expects_starttls(case: &Case<'_>) -> Option<Found> {
         format!(
             "Port {port} speaks plain text first (it sent a greeting instead of a TLS answer), so implicit TLS cannot work there."
         ),
-        format!("This port expects STARTTLS; choose STARTTLS, or port {tls} with TLS."),
+        format!("This port expects STARTTLS; choose {}.", tls_choice(case)),
         Vec::new(),
     )
 }
@@ -165,22 +190,21 @@ pub(super) fn port_expects_tls(case: &Case<'_>) -> Option<Found> {
 
 pub(super) fn tls_no_answer(case: &Case<'_>) -> Option<Found> {
     let (_, port) = endpoint(case);
-    let (tls, starttls) = ports(case.kind);
     when(
         case,
         is(case, |s| matches!(s, Symptom::TlsTimeout)),
         "No answer to TLS",
         format!("Port {port} accepted the connection but did not answer the TLS hello."),
         format!(
-            "Check the port: {} uses {tls} with TLS or {starttls} with STARTTLS.",
-            kind_name(case)
+            "Check the port: {} uses {}.",
+            kind_name(case),
+            both_ports(case)
         ),
         Vec::new(),
     )
 }
 
 pub(super) fn no_greeting(case: &Case<'_>) -> Option<Found> {
-    let (tls, starttls) = ports(case.kind);
     let k = kind_name(case);
     when(
         case,
@@ -190,7 +214,8 @@ pub(super) fn no_greeting(case: &Case<'_>) -> Option<Found> {
             "The server accepted the connection but sent no {k} greeting in time: it is overloaded, or the port belongs to another service."
         ),
         format!(
-            "Check the port ({k} uses {tls} with TLS or {starttls} with STARTTLS) and try again later."
+            "Check the port ({k} uses {}) and try again later.",
+            both_ports(case)
         ),
         Vec::new(),
     )
@@ -238,7 +263,11 @@ pub(super) fn starttls_not_offered(case: &Case<'_>) -> Option<Found> {
         format!(
             "The server on port {port} does not offer STARTTLS, so the connection would stay unencrypted."
         ),
-        format!("Choose TLS on port {tls}, or check that the host and port are right."),
+        if microsoft_smtp(case) {
+            "Check the host and port: smtp.office365.com offers STARTTLS on port 587.".to_owned()
+        } else {
+            format!("Choose TLS on port {tls}, or check that the host and port are right.")
+        },
         Vec::new(),
     )
 }
@@ -304,7 +333,6 @@ pub(super) fn timeout(case: &Case<'_>) -> Option<Found> {
 
 pub(super) fn unencrypted_refused(case: &Case<'_>) -> Option<Found> {
     let (host, _) = endpoint(case);
-    let (tls, _) = ports(case.kind);
     when(
         case,
         is(case, |s| matches!(s, Symptom::Unencrypted)),
@@ -312,7 +340,7 @@ pub(super) fn unencrypted_refused(case: &Case<'_>) -> Option<Found> {
         format!(
             "The connection to {host} is not encrypted, so the token or password would cross the network readable by anyone in between; the test did not send it."
         ),
-        format!("Choose STARTTLS, or TLS on port {tls}."),
+        format!("Choose {}.", tls_choice(case)),
         Vec::new(),
     )
 }

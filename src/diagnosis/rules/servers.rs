@@ -111,6 +111,9 @@ pub(super) fn protocol_disabled(case: &Case<'_>) -> Option<Found> {
     if !(case.token_refused() || case.not_connected()) {
         return None;
     }
+    if case.account.is_some_and(|a| a.provider == Provider::Google) {
+        return None; // Gmail says so in its own words (gmail_protocol_disabled)
+    }
     let (user, kind) = (case.user.as_deref()?, case.kind?);
     // Other protocols' tests of the same mailbox that got as far as the sign-in.
     let other: Vec<&Report> = case
@@ -123,8 +126,15 @@ pub(super) fn protocol_disabled(case: &Case<'_>) -> Option<Found> {
         })
         .collect();
     let by = other.iter().find(|r| opened(r));
+    // Another protocol signed in as the same user (SMTP, say): the token is right for the
+    // mailbox, and only this protocol refuses it.
+    let signed_in = other.iter().find(|r| accepted(r));
+    let other_refused = other.iter().any(|r| refused_at_sign_in(r));
     let alike = case.siblings().iter().any(|r| fails_alike(r, case));
-    if by.is_none() && (!other.is_empty() || alike || (case.token_refused() && !token_fine(case))) {
+    if by.is_none()
+        && signed_in.is_none()
+        && (other_refused || alike || (case.token_refused() && !token_fine(case)))
+    {
         // Another protocol failed too, other mailboxes fail alike, or the token explains it:
         // nothing points at a switch of this one mailbox.
         return None;
@@ -141,6 +151,10 @@ pub(super) fn protocol_disabled(case: &Case<'_>) -> Option<Found> {
             Some(o) => format!(
                 "{} opened {user} with a token of the same account, so the token, the app's set-up and its access to the mailbox are right; only {kind} refuses it: {kind} is disabled for this mailbox.",
                 label(o)
+            ),
+            None if signed_in.is_some() => format!(
+                "{} signed in as {user} with a token of the same account, so the token is right for this mailbox; only {kind} refuses it: {kind} is probably disabled for this mailbox.",
+                signed_in.map(|o| label(o)).unwrap_or_default()
             ),
             None => format!(
                 "The server refuses {kind} for {user} although nothing in the token explains it: {kind} may be disabled for this mailbox."
@@ -166,6 +180,18 @@ pub(super) fn protocol_disabled(case: &Case<'_>) -> Option<Found> {
             user_of(o),
             Step::Mailbox
         ));
+    } else if let Some(o) = signed_in {
+        f.evidence.push(format!(
+            "{} signed in as {} ({}: ok)",
+            label(o),
+            user_of(o),
+            Step::Authenticate
+        ));
+        if case.app_only() {
+            // An app-only SMTP sign-in proves the token and the service principal, not the
+            // app's grant on the mailbox, which this refusal may as well mean.
+            f.confidence = Confidence::Possible;
+        }
     } else {
         f.confidence = Confidence::Possible;
     }
@@ -234,7 +260,9 @@ pub(super) fn wrong_object_id(case: &Case<'_>) -> Option<Found> {
 }
 
 pub(super) fn mailbox_grant_missing(case: &Case<'_>) -> Option<Found> {
-    if !case.app_only() || !(case.token_refused() || case.not_connected()) {
+    // Exchange's grant. (A Google service account gets a token per user: one accepted for
+    // another user says nothing of this one's.)
+    if !case.app_only() || !case.microsoft() || !(case.token_refused() || case.not_connected()) {
         return None;
     }
     let user = case.user.as_deref()?;
@@ -253,7 +281,7 @@ pub(super) fn mailbox_grant_missing(case: &Case<'_>) -> Option<Found> {
     }
     // Refused, and no other target of the account to compare with: possible, not pointed to.
     let alone = case.token_refused() && elsewhere.is_none();
-    if alone && siblings.iter().any(|r| reached_sign_in(r)) {
+    if alone && siblings.iter().any(|r| refused_at_sign_in(r)) {
         return None; // other mailboxes refused alike: the cause is the account's, not this one's
     }
     let smtp = case.kind == Some(TargetKind::Smtp);
@@ -372,6 +400,11 @@ pub(super) fn service_principal_missing(case: &Case<'_>) -> Option<Found> {
         f.evidence.push(format!(
             "the token's oid {o} is the Enterprise application's object ID"
         ));
+    }
+    if refused.len() == 1 && case.kind == Some(TargetKind::Pop3) {
+        // POP3 answers a missing grant with the same "-ERR Authentication failure" as an
+        // unknown app (IMAP says "not connected" for the grant): one POP3 mailbox cannot tell.
+        f.confidence = Confidence::Possible;
     }
     f.step = Some(SetupStep::ServicePrincipal);
     Some(f)
@@ -588,7 +621,14 @@ pub(super) fn not_authenticated_to_send(case: &Case<'_>) -> Option<Found> {
 pub(super) fn send_as_denied(case: &Case<'_>) -> Option<Found> {
     smtp(case, |s| matches!(s, Symptom::SendAsDenied { .. })).then(|| {
         let u = sender(case);
-        let trustee = object_id(case).map_or_else(|| u.clone(), str::to_owned);
+        // App-only: the app's service principal sends; delegated: the signed-in user.
+        let trustee = if case.app_only() {
+            object_id(case).map_or_else(|| u.clone(), str::to_owned)
+        } else {
+            case.token()
+                .and_then(|t| t.user())
+                .map_or_else(|| u.clone(), str::to_owned)
+        };
         proven(case, format!("Not allowed to send as {u}"),
             format!("The signed-in identity may not send as {u} (550 5.7.60)."),
             format!("Send as the signed-in mailbox, or grant Send As on {u} to the identity that signs in."),
@@ -620,10 +660,7 @@ pub(super) fn tls_required(case: &Case<'_>) -> Option<Found> {
             case,
             "Sign-in needs TLS first".into(),
             "The server refuses sign-in on an unencrypted connection.".into(),
-            format!(
-                "Choose STARTTLS, or TLS on port {}.",
-                super::network::ports(case.kind).0
-            ),
+            format!("Choose {}.", super::network::tls_choice(case)),
             Vec::new(),
         )
     })

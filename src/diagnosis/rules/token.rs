@@ -169,7 +169,15 @@ pub(super) fn admin_consent_missing(case: &Case<'_>) -> Option<Found> {
     if !c.roles.is_empty() || case.needs.is_empty() || !for_exchange(c) {
         return None;
     }
-    let perms = needed(case, Flow::AppOnly);
+    // SMTP may rest on App RBAC (a role assignment in Exchange), which puts no role in the
+    // token: an SMTP-only account without roles is no proof of missing consent.
+    let perms: Vec<String> = needed(case, Flow::AppOnly)
+        .into_iter()
+        .filter(|p| p != SMTP_ROLE)
+        .collect();
+    if perms.is_empty() {
+        return None;
+    }
     let mut d = found(
         "Admin consent has not been granted".into(),
         format!(
@@ -185,6 +193,19 @@ pub(super) fn admin_consent_missing(case: &Case<'_>) -> Option<Found> {
     );
     d.step = Some(SetupStep::AdminConsent);
     Some(d)
+}
+
+/// SMTP's application permission, which App RBAC can replace.
+const SMTP_ROLE: &str = "SMTP.SendAsApp";
+
+/// A granted permission names the needed one: bare (`IMAP.AccessAsUser.All`, as a JWT's `scp`)
+/// or as a full scope (`https://outlook.office.com/IMAP.AccessAsUser.All`, as an identity
+/// provider's answer gives an opaque token's scopes).
+fn grants(granted: &str, needed: &str) -> bool {
+    granted
+        .rsplit('/')
+        .next()
+        .is_some_and(|g| g.eq_ignore_ascii_case(needed))
 }
 
 /// The permissions the case's needs call for, without repeats.
@@ -231,7 +252,7 @@ pub(super) fn permission_missing(case: &Case<'_>) -> Option<Found> {
     };
     let missing: Vec<String> = needed(case, flow)
         .into_iter()
-        .filter(|p| !granted.iter().any(|g| g == p))
+        .filter(|p| !granted.iter().any(|g| grants(g, p)))
         .collect();
     if missing.is_empty() {
         return None;
@@ -274,6 +295,14 @@ pub(super) fn permission_missing(case: &Case<'_>) -> Option<Found> {
             }
         )],
     );
+    if app_only && missing.iter().all(|m| m == SMTP_ROLE) {
+        // Sending app-only can rest on App RBAC instead, with no Entra permission at all: the
+        // role is the usual way, not the only one.
+        d.confidence = Confidence::Likely;
+        d.fix.push_str(
+            " Or, without any Entra permission, give the app's service principal the App RBAC role in Exchange Online PowerShell: New-ManagementRoleAssignment -App <the service principal's app ID> -Role 'Application SMTP.SendAsApp'.",
+        );
+    }
     d.step = Some(SetupStep::ApiPermissions);
     Some(d)
 }
@@ -364,9 +393,15 @@ pub(super) fn token_expired(case: &Case<'_>) -> Option<Found> {
         return None;
     }
     let used = case.used_at();
-    let exp = match case.claims().and_then(|c| c.expires) {
-        Some(e) => e,
-        None => unix(case.token()?.expires_at?),
+    // The answer's expires_in, counted from the token's arrival, is this computer's clock at
+    // both ends: unlike `exp` (the provider's clock), a skewed clock cannot make it look expired.
+    let exp = match (
+        case.token()?.expires_at,
+        case.claims().and_then(|c| c.expires),
+    ) {
+        (Some(at), _) => unix(at),
+        (None, Some(e)) => e,
+        (None, None) => return None,
     };
     if exp > unix(used) {
         return None;
@@ -452,13 +487,16 @@ pub(super) fn user_mismatch(case: &Case<'_>) -> Option<Found> {
             case,
             format!("SMTP signs in as {user}, but the token is {token_user}'s"),
             format!(
-                "Exchange accepts SMTP AUTH only as the user the token belongs to: the transport's user {user} is not the signed-in user {token_user}."
+                "Exchange accepts SMTP AUTH only as the user the token belongs to: the transport's user {user} is not the signed-in user {token_user} (unless {user} is only another address of the same mailbox, an alias: then too, sign in as {token_user})."
             ),
             format!(
                 "Set the transport's user to {token_user}. To send as {user}, keep {user} as the sender address and give {token_user} Send As on it."
             ),
             vec![add_recipient_permission_line(&user, &token_user)],
         );
+        // Names differ; whether they are two mailboxes or two addresses of one, only the
+        // directory knows.
+        d.confidence = Confidence::Likely;
         d.evidence.extend(evidence);
         return Some(d);
     }
@@ -483,7 +521,7 @@ pub(super) fn token_fine(case: &Case<'_>) -> bool {
     case.claims().is_some()
         && wrong_resource(case).is_none()
         && admin_consent_missing(case).is_none()
-        && permission_missing(case).is_none()
+        && permission_missing(case).is_none_or(|f| f.confidence != Confidence::Proven)
         && token_expired(case).is_none()
 }
 
