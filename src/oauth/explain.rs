@@ -188,7 +188,13 @@ const ENTRA: &[Entry] = &[
         "remove the client secret from the account (or register the app as a Web app if it should be confidential)",
     ),
     e(
-        &[700016, 700011],
+        &[700011],
+        "the app has no enterprise application in this tenant",
+        "tenant {tenant} has no service principal (enterprise application) for the app {client_id}, or it was deleted: the app was never consented there",
+        "grant admin consent for the app in this tenant (Entra ID → App registrations → the app → API permissions → \"Grant admin consent\"), which creates its enterprise application; check that the client ID is the app's Application (client) ID",
+    ),
+    e(
+        &[700016],
         "the application was not found in this tenant",
         "no app with client ID {client_id} exists in tenant {tenant}: the client ID is mistyped (an e-mail address or the object ID instead of the Application (client) ID), the tenant is the wrong one, or the app was never consented in this tenant",
         "copy the Application (client) ID from Entra ID → App registrations → your app → Overview, and the Directory (tenant) ID from the same page",
@@ -294,6 +300,12 @@ const ENTRA: &[Entry] = &[
         "waiting for the user to enter the code",
         "the device-code sign-in has not been completed yet",
         "enter the code at the address shown; mailcfg keeps asking until it expires",
+    ),
+    e(
+        &[70018],
+        "the code entered was wrong",
+        "the code typed on the sign-in page does not match the one mailcfg showed (a typo, or an older code)",
+        "start the sign-in again and type the code mailcfg shows now",
     ),
     e(
         &[70019, 70020],
@@ -518,13 +530,28 @@ mod tests {
         );
         for code in [
             7000215, 700016, 90002, 1002012, 70011, 7000218, 65001, 500011, 700082, 50076, 50079,
-            50011, 7000222, 9001023, 54005, 501481, 500112,
+            50011, 7000222, 9001023, 54005, 501481, 500112, 700011, 7000112, 7000229, 70016, 70018,
+            70019,
         ] {
             assert!(
                 ENTRA.iter().any(|e| e.codes.contains(&code)),
                 "AADSTS{code} is not in the catalogue"
             );
         }
+        // Apps without a service principal (blocked since 2026): consent creates it.
+        let x = explain(
+            &IdpError {
+                error: "invalid_client".into(),
+                codes: vec![7000229],
+                ..IdpError::default()
+            },
+            &CX,
+        );
+        assert!(
+            x.fix.contains("Grant admin consent") && x.fix.contains("New-MgServicePrincipal"),
+            "{}",
+            x.fix
+        );
         assert!(
             explain(
                 &IdpError {

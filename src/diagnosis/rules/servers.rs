@@ -605,9 +605,9 @@ pub(super) fn basic_auth_retired(case: &Case<'_>) -> Option<Found> {
 pub(super) fn mechanism_unrecognized(case: &Case<'_>) -> Option<Found> {
     smtp(case, |s| matches!(s, Symptom::MechanismUnrecognized { .. })).then(|| proven(case,
         "The server does not accept this sign-in method".into(),
-        "504 5.7.4: XOAUTH2 is not enabled here (authenticated SMTP off for the tenant, sign-in before STARTTLS, or another server).".into(),
-        "Check the host is smtp.office365.com port 587 with STARTTLS, and turn authenticated SMTP on for the organization and the mailbox.".into(),
-        vec![connect_line(tenant(case)), transport_config_line(), set_cas_mailbox_line(&sender(case))]))
+        "504 5.7.4: the server does not take this mechanism here: the sign-in came before STARTTLS (Exchange Online offers XOAUTH2 only after it), or the host is another server.".into(),
+        "Use smtp.office365.com port 587 with STARTTLS: mailcfg signs in after STARTTLS and a second EHLO. If that is so already, turn authenticated SMTP on for the mailbox.".into(),
+        vec![connect_line(tenant(case)), set_cas_mailbox_line(&sender(case))]))
 }
 
 pub(super) fn not_authenticated_to_send(case: &Case<'_>) -> Option<Found> {
