@@ -166,7 +166,14 @@ pub(super) fn port_expects_starttls(case: &Case<'_>) -> Option<Found> {
         format!(
             "Port {port} speaks plain text first (it sent a greeting instead of a TLS answer), so implicit TLS cannot work there."
         ),
-        format!("This port expects STARTTLS; choose {}.", tls_choice(case)),
+        if microsoft_smtp(case) {
+            "This port expects STARTTLS; choose STARTTLS on port 587.".to_owned()
+        } else {
+            format!(
+                "This port expects STARTTLS; choose STARTTLS, or port {} with TLS.",
+                ports(case.kind).0
+            )
+        },
         Vec::new(),
     )
 }
