@@ -115,6 +115,11 @@ pub(super) fn protocol_disabled(case: &Case<'_>) -> Option<Found> {
         return None; // Gmail says so in its own words (gmail_protocol_disabled)
     }
     let (user, kind) = (case.user.as_deref()?, case.kind?);
+    if kind == TargetKind::Smtp && case.microsoft() {
+        // Exchange names SMTP AUTH turned off in its reply (5.7.139): the rules for those
+        // words say so; a plain refusal is not it.
+        return None;
+    }
     // Other protocols' tests of the same mailbox that got as far as the sign-in.
     let other: Vec<&Report> = case
         .siblings()
