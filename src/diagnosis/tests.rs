@@ -361,20 +361,10 @@ fn not_connected_alone_is_the_grant_and_a_wrong_object_id_is_named() {
 fn delegated_smtp_as_another_user_names_both() {
     let mut p = profile(Flow::Delegated);
     p.transports[0].username = Some("shared@example.test".into());
-    let signed_in = SignInSeen::Token(TokenSeen {
-        claims: Ok(Claims {
-            scopes: vec![
-                "IMAP.AccessAsUser.All".into(),
-                "POP.AccessAsUser.All".into(),
-                "SMTP.Send".into(),
-            ],
-            user: Some("a@example.test".into()),
-            ..app_claims()
-        }),
-        fetched_at: at(T0),
-        expires_at: Some(at(T0 + 3600)),
-        user: Some("a@example.test".into()),
-    });
+    let signed_in = delegated_token(
+        &["IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "SMTP.Send"],
+        false,
+    );
     let r = [report(
         &p,
         "smtp-a",
@@ -651,20 +641,10 @@ fn targets_that_failed_before_the_sign_in_are_no_evidence_of_the_token() {
 fn an_empty_delegated_user_is_the_signed_in_user_not_a_mismatch() {
     let mut p = profile(Flow::Delegated);
     p.transports[0].username = Some(String::new());
-    let signed_in = SignInSeen::Token(TokenSeen {
-        claims: Ok(Claims {
-            scopes: vec![
-                "SMTP.Send".into(),
-                "IMAP.AccessAsUser.All".into(),
-                "POP.AccessAsUser.All".into(),
-            ],
-            user: Some("a@example.test".into()),
-            ..app_claims()
-        }),
-        fetched_at: at(T0),
-        expires_at: Some(at(T0 + 3600)),
-        user: Some("a@example.test".into()),
-    });
+    let signed_in = delegated_token(
+        &["SMTP.Send", "IMAP.AccessAsUser.All", "POP.AccessAsUser.All"],
+        false,
+    );
     let mut ev = Evidence::new(&p, at(T0 + 120));
     ev.sign_ins.push(("A", &signed_in));
     let found = for_account(&ev, "A", &Place::Window);
@@ -677,20 +657,10 @@ fn an_empty_delegated_user_is_the_signed_in_user_not_a_mismatch() {
 #[test]
 fn a_delegated_mailbox_another_protocol_opened_is_not_unavailable() {
     let p = profile(Flow::Delegated);
-    let signed_in = SignInSeen::Token(TokenSeen {
-        claims: Ok(Claims {
-            scopes: vec![
-                "IMAP.AccessAsUser.All".into(),
-                "POP.AccessAsUser.All".into(),
-                "SMTP.Send".into(),
-            ],
-            user: Some("a@example.test".into()),
-            ..app_claims()
-        }),
-        fetched_at: at(T0),
-        expires_at: Some(at(T0 + 3600)),
-        user: Some("a@example.test".into()),
-    });
+    let signed_in = delegated_token(
+        &["IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "SMTP.Send"],
+        false,
+    );
     let reports = [
         report(&p, "imap-a", Some((Step::Mailbox, not_connected()))),
         report(&p, "pop-a", None),

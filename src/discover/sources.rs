@@ -51,16 +51,17 @@ impl Ctx {
     pub fn asked(&self, step: Step) -> String {
         match step {
             Step::Mx => format!("MX {} (DNS {})", self.address.domain, self.dns.server()),
-            Step::IspdbMx => format!(
-                "{}/<the domain of MX {}>",
-                self.settings.ispdb.trim_end_matches('/'),
-                self.address.domain
-            ),
+            Step::IspdbMx => self.ispdb_at(&format!("<the domain of MX {}>", self.address.domain)),
             _ => match srv_service(step) {
                 Some((label, ..)) => format!("SRV {label}.{}", self.address.domain),
                 None => self.url(step).map_or_else(|e| e, |u| u.to_string()),
             },
         }
+    }
+
+    /// The ISPDB's address for a domain (the base URL is a setting).
+    fn ispdb_at(&self, domain: &str) -> String {
+        format!("{}/{domain}", self.settings.ispdb.trim_end_matches('/'))
     }
 
     fn url(&self, step: Step) -> Result<Url, String> {
@@ -83,7 +84,7 @@ impl Ctx {
                 format!("http://{d}/.well-known/autoconfig/mail/config-v1.1.xml"),
                 s.autoconfig_http_port,
             ),
-            Step::Ispdb => (format!("{}/{d}", s.ispdb.trim_end_matches('/')), None),
+            Step::Ispdb => (self.ispdb_at(d), None),
             Step::Tenant => {
                 let a = s
                     .authority
@@ -130,6 +131,14 @@ impl Ctx {
             .clone()
     }
 
+    /// RFC 7505's null MX: the domain says it takes no mail.
+    fn null_mx() -> Outcome {
+        Outcome::new(
+            Status::Nothing,
+            "a null MX: the domain accepts no mail (RFC 7505)".into(),
+        )
+    }
+
     async fn mx(&self) -> Outcome {
         let mut records = match self.mx_records().await {
             Ok(r) => r,
@@ -137,10 +146,7 @@ impl Ctx {
         };
         records.sort_by_key(|r| r.0);
         if records.len() == 1 && records[0].1.trim_end_matches('.').is_empty() {
-            return Outcome::new(
-                Status::Nothing,
-                "a null MX: the domain accepts no mail (RFC 7505)".into(),
-            );
+            return Self::null_mx();
         }
         for r in &mut records {
             r.1 = r.1.trim_end_matches('.').to_owned();
@@ -235,10 +241,7 @@ impl Ctx {
             .map(|r| r.1.trim_end_matches('.').to_ascii_lowercase())
             .filter(|h| !h.is_empty())
         else {
-            return Outcome::new(
-                Status::Nothing,
-                "a null MX: the domain accepts no mail (RFC 7505)".into(),
-            );
+            return Self::null_mx();
         };
         let mx = shown(&host, 80);
         if let Some(h) = classify::mx_hosting(&host) {
@@ -259,7 +262,7 @@ impl Ctx {
         }
         let mut tried = Vec::new();
         for d in &candidates {
-            let text = format!("{}/{d}", self.settings.ispdb.trim_end_matches('/'));
+            let text = self.ispdb_at(d);
             let Ok(url) = Url::parse(&text) else {
                 tried.push(format!("{}: not a valid URL", shown(&text, 120)));
                 continue;

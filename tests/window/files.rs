@@ -227,6 +227,20 @@ fn save_and_close_at_once(h: &mut Harness<'_, App>) {
     h.step();
 }
 
+/// Steps frame by frame until the close stops waiting (10 s at most), so that the last frame's
+/// output holds what that frame asked of the window (`until` runs further frames).
+fn step_until_closed(h: &mut Harness<'_, App>) {
+    let start = Instant::now();
+    while h.state().closing() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the save never ended"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+}
+
 fn commands(h: &Harness<'_, App>) -> Vec<egui::ViewportCommand> {
     h.output()
         .viewport_output
@@ -262,15 +276,7 @@ fn closing_right_after_a_save_waits_for_it_and_a_failed_save_asks_first() {
         h.query_by_label("Discard changes").is_none(),
         "what is being saved is not 'unsaved'"
     );
-    let start = Instant::now();
-    while h.state().closing() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the save never ended"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-        h.step();
-    }
+    step_until_closed(&mut h);
     assert!(
         commands(&h).contains(&egui::ViewportCommand::Close),
         "once saved, the window closes: {:?}",
@@ -291,15 +297,7 @@ fn closing_right_after_a_save_waits_for_it_and_a_failed_save_asks_first() {
     type_into(&mut h, "Tenant", "contoso.onmicrosoft.com");
     std::fs::remove_dir_all(dir.path()).unwrap();
     save_and_close_at_once(&mut h);
-    let start = Instant::now();
-    while h.state().closing() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the save never ended"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-        h.step();
-    }
+    step_until_closed(&mut h);
     assert!(
         !commands(&h).contains(&egui::ViewportCommand::Close),
         "a failed save does not close the window"

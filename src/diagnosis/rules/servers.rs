@@ -145,23 +145,30 @@ pub(super) fn protocol_disabled(case: &Case<'_>) -> Option<Found> {
         return None;
     }
     let ms = case.microsoft();
-    let command = match kind {
-        TargetKind::Imap => enable_protocol_line(user, Protocol::Imap),
-        TargetKind::Pop3 => enable_protocol_line(user, Protocol::Pop3),
-        TargetKind::Smtp => set_cas_mailbox_line(user),
+    // Exchange's switch for IMAP or POP3 (its SMTP never gets here: see above).
+    let commands = match (ms, kind) {
+        (true, TargetKind::Imap) => vec![
+            connect_line(tenant(case)),
+            enable_protocol_line(user, Protocol::Imap),
+        ],
+        (true, TargetKind::Pop3) => vec![
+            connect_line(tenant(case)),
+            enable_protocol_line(user, Protocol::Pop3),
+        ],
+        _ => Vec::new(),
     };
     let mut f = likely(
         format!("{kind} is turned off for the mailbox {user}"),
-        match by {
-            Some(o) => format!(
+        match (by, signed_in) {
+            (Some(o), _) => format!(
                 "{} opened {user} with a token of the same account, so the token, the app's set-up and its access to the mailbox are right; only {kind} refuses it: {kind} is disabled for this mailbox.",
                 label(o)
             ),
-            None if signed_in.is_some() => format!(
+            (None, Some(o)) => format!(
                 "{} signed in as {user} with a token of the same account, so the token is right for this mailbox; only {kind} refuses it: {kind} is probably disabled for this mailbox.",
-                signed_in.map(|o| label(o)).unwrap_or_default()
+                label(o)
             ),
-            None => format!(
+            (None, None) => format!(
                 "The server refuses {kind} for {user} although nothing in the token explains it: {kind} may be disabled for this mailbox."
             ),
         },
@@ -172,11 +179,7 @@ pub(super) fn protocol_disabled(case: &Case<'_>) -> Option<Found> {
         } else {
             format!("Ask the server's administrator to enable {kind} for {user}.")
         },
-        if ms {
-            vec![connect_line(tenant(case)), command]
-        } else {
-            Vec::new()
-        },
+        commands,
     );
     if let Some(o) = by {
         f.evidence.push(format!(
