@@ -9,34 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-docs/screenshots}"
-mkdir -p "$out"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/mailcfg-target}"
-bash scripts/apt-install.sh xvfb xauth xdotool imagemagick x11-utils libxkbcommon-x11-0 libgl1 libegl1 libgl1-mesa-dri
-bash tests/servers/install.sh
-cargo build --locked -q
-work=$(mktemp -d)
-bin="$work/mailcfg"
-cp "$CARGO_TARGET_DIR/debug/mailcfg" "$bin"
-# Xvfb picks a free display itself (-displayfd): other Xvfb instances may run on this machine;
 # -noreset: the second window must not meet a server resetting after the first one closed.
-Xvfb -displayfd 3 -screen 0 1920x1200x24 -nolisten tcp -noreset 3>"$work/display" >/dev/null 2>&1 &
-xvfb=$!
-for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.05; done
-display=":$(cat "$work/display")"
-app=""
-dns=""
-cleanup() {
-  [ -n "$app" ] && kill "$app" 2>/dev/null
-  [ -n "$dns" ] && kill "$dns" 2>/dev/null
-  kill "$xvfb" 2>/dev/null
-  MAILCFG_TEST_STATE="$work/servers" bash tests/servers/stop.sh >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export DISPLAY="$display" XDG_RUNTIME_DIR="$work"
-for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
-
-eval "$(MAILCFG_TEST_STATE="$work/servers" MAILCFG_TEST_NO_BUILD=0 bash tests/servers/start.sh)"
+source scripts/lib/screenshots.sh 1920x1200 -noreset
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$work/dns.conf" <<CONF
 port=$port
@@ -51,7 +25,7 @@ srv-host=_imaps._tcp.example.test,localhost,$MAILCFG_TEST_IMAPS_PORT,0,1
 srv-host=_submission._tcp.example.test,localhost,$MAILCFG_TEST_SUBMISSION_PORT,0,1
 CONF
 dnsmasq --keep-in-foreground --conf-file="$work/dns.conf" --pid-file >/dev/null 2>&1 &
-dns=$!
+also_kill+=("$!")
 # The profile the user has open: the test CA, and where discovery looks.
 cat >"$work/base.toml" <<TOML
 version = 1

@@ -6,33 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-docs/screenshots}"
-mkdir -p "$out"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/mailcfg-target}"
-bash scripts/apt-install.sh xvfb xauth xdotool imagemagick libxkbcommon-x11-0 libgl1 libegl1 libgl1-mesa-dri
-bash tests/servers/install.sh
-cargo build --locked -q
-work=$(mktemp -d)
-# A private copy: another build in the shared target folder must not swap it mid-run.
-bin="$work/mailcfg"
-cp "$CARGO_TARGET_DIR/debug/mailcfg" "$bin"
-# Xvfb picks a free display itself (-displayfd): other Xvfb instances may run on this machine.
-Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp 3>"$work/display" >/dev/null 2>&1 &
-xvfb=$!
-for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.05; done
-display=":$(cat "$work/display")"
-app=""
-cleanup() {
-  [ -n "$app" ] && kill "$app" 2>/dev/null
-  kill "$xvfb" 2>/dev/null
-  MAILCFG_TEST_STATE="$work/servers" bash tests/servers/stop.sh >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export DISPLAY="$display" XDG_RUNTIME_DIR="$work"
-for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
-
-# The servers, and a profile from the Microsoft 365 preset pointed at them.
-eval "$(MAILCFG_TEST_STATE="$work/servers" MAILCFG_TEST_NO_BUILD=0 bash tests/servers/start.sh)"
+source scripts/lib/screenshots.sh 1920x1080
+# A profile from the Microsoft 365 preset, pointed at the servers.
 profile="$work/contoso.toml"
 cat >"$profile" <<TOML
 version = 1
