@@ -34,14 +34,8 @@ fn at_800_by_600_every_control_fits_and_the_checklist_is_reached_by_scrolling() 
     let (_rt, s) = servers();
     let cfg = tempfile::tempdir().unwrap();
     let p = all_on_servers(&s);
-    let name = p.accounts[0].name.clone();
     let mut h = sized(
-        app_with(
-            cfg.path(),
-            p,
-            Nav::Account(0),
-            secrets_with_app_secret(&name),
-        ),
+        app_with_secret(cfg.path(), p, Nav::Account(0)),
         800.0,
         600.0,
     );
@@ -121,14 +115,8 @@ fn the_transcript_shows_many_lines_and_a_long_greeting_wraps_inside_the_panel() 
     let (_rt, s) = servers();
     let cfg = tempfile::tempdir().unwrap();
     let p = all_on_servers(&s);
-    let name = p.accounts[0].name.clone();
     let mut h = sized(
-        app_with(
-            cfg.path(),
-            p,
-            Nav::Mailbox(0),
-            secrets_with_app_secret(&name),
-        ),
+        app_with_secret(cfg.path(), p, Nav::Mailbox(0)),
         800.0,
         600.0,
     );

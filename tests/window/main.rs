@@ -165,6 +165,12 @@ pub fn all_on_servers(s: &TestServers) -> Profile {
     p
 }
 
+/// [`app_with`], with the app-only secret of `p`'s first account in a memory keyring.
+pub fn app_with_secret(config: &Path, p: Profile, nav: Nav) -> App {
+    let name = p.accounts[0].name.clone();
+    app_with(config, p, nav, secrets_with_app_secret(&name))
+}
+
 pub fn secrets_with_app_secret(account: &str) -> Secrets {
     let s = Secrets::memory_only();
     s.set(

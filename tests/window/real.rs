@@ -81,13 +81,7 @@ fn a_failed_test_shows_its_diagnosis() {
     s.make_mailbox_unreachable(defaults::MAILBOX).unwrap();
     let cfg = tempfile::tempdir().unwrap();
     let p = all_on_servers(&s);
-    let name = p.accounts[0].name.clone();
-    let a = app_with(
-        cfg.path(),
-        p,
-        Nav::Mailbox(0),
-        secrets_with_app_secret(&name),
-    );
+    let a = app_with_secret(cfg.path(), p, Nav::Mailbox(0));
     let mut h = harness(a);
     h.run();
     h.get_by_label("Test").click();
@@ -108,13 +102,7 @@ fn the_checklist_points_at_the_missing_mailbox_permission_with_its_powershell_li
     let cfg = tempfile::tempdir().unwrap();
     let mut p = all_on_servers(&s);
     p.accounts[0].enterprise_object_id = Some(defaults::APP_OBJECT_ID.into());
-    let name = p.accounts[0].name.clone();
-    let a = app_with(
-        cfg.path(),
-        p,
-        Nav::Account(0),
-        secrets_with_app_secret(&name),
-    );
+    let a = app_with_secret(cfg.path(), p, Nav::Account(0));
     let mut h = harness(a);
     h.run();
     h.get_by_label("Set-up checklist");

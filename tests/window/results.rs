@@ -18,13 +18,7 @@ fn a_changed_setting_or_a_sign_out_marks_the_result_stale() {
     let (_rt, s) = servers();
     let cfg = tempfile::tempdir().unwrap();
     let p = all_on_servers(&s);
-    let name = p.accounts[0].name.clone();
-    let mut h = harness(app_with(
-        cfg.path(),
-        p,
-        Nav::Account(0),
-        secrets_with_app_secret(&name),
-    ));
+    let mut h = harness(app_with_secret(cfg.path(), p, Nav::Account(0)));
     h.run();
     get_token(&mut h, "Get token");
     h.state_mut().apply(Action::Select(Nav::Mailbox(0)));
@@ -91,13 +85,7 @@ fn get_token_asks_for_a_new_token_and_says_when_it_was_fetched() {
     set_roles(&["IMAP.AccessAsApp"]);
     let cfg = tempfile::tempdir().unwrap();
     let p = all_on_servers(&s);
-    let name = p.accounts[0].name.clone();
-    let mut h = harness(app_with(
-        cfg.path(),
-        p,
-        Nav::Account(0),
-        secrets_with_app_secret(&name),
-    ));
+    let mut h = harness(app_with_secret(cfg.path(), p, Nav::Account(0)));
     h.run();
     get_token(&mut h, "Get token");
     h.get_by_label("IMAP.AccessAsApp");
@@ -121,13 +109,7 @@ fn retest_gets_a_new_token_and_says_what_changed() {
     let (_rt, s) = servers();
     let cfg = tempfile::tempdir().unwrap();
     let p = all_on_servers(&s);
-    let name = p.accounts[0].name.clone();
-    let mut h = harness(app_with(
-        cfg.path(),
-        p,
-        Nav::Mailbox(0),
-        secrets_with_app_secret(&name),
-    ));
+    let mut h = harness(app_with_secret(cfg.path(), p, Nav::Mailbox(0)));
     h.run();
     h.get_by_label("Test").click();
     h.step();
@@ -164,13 +146,7 @@ fn test_all_sums_up_and_leads_to_what_failed() {
     "Sales".clone_into(&mut sales.name);
     "sales@example.test".clone_into(&mut sales.user);
     p.mailboxes.push(sales);
-    let name = p.accounts[0].name.clone();
-    let mut h = harness(app_with(
-        cfg.path(),
-        p,
-        Nav::Account(0),
-        secrets_with_app_secret(&name),
-    ));
+    let mut h = harness(app_with_secret(cfg.path(), p, Nav::Account(0)));
     h.run();
     h.get_by_label("Tests").click();
     h.run();
@@ -261,13 +237,7 @@ fn the_window_shows_the_expiries_check_judges() {
     let mut p = all_on_servers(&s);
     let in_twelve = chrono::Utc::now().date_naive() + chrono::Days::new(12);
     p.accounts[0].client_secret_expires = Some(in_twelve.format("%Y-%m-%d").to_string());
-    let name = p.accounts[0].name.clone();
-    let mut h = harness(app_with(
-        cfg.path(),
-        p,
-        Nav::Account(0),
-        secrets_with_app_secret(&name),
-    ));
+    let mut h = harness(app_with_secret(cfg.path(), p, Nav::Account(0)));
     h.run();
     // 12 days left: a warning, as `mailcfg check` says with its default --warn-days 30.
     h.get_by_label(&format!(
